@@ -1,0 +1,24 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace certdock {
+
+Result<std::string> read_file(const std::filesystem::path& path);
+
+struct WriteOptions {
+    unsigned mode = 0644;        // permissions of the new file, set before any byte is written
+    bool overwrite = true;       // false: fail when the target already exists
+    bool keep_previous = false;  // keep the replaced file as "<path>.previous"
+};
+
+// Writes `data` so that readers see either the old file or the whole new one: a temporary
+// file in the same directory, fsync, rename over the target, fsync of the directory.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                         const WriteOptions& options = {});
+
+}  // namespace certdock
