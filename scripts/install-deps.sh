@@ -13,15 +13,24 @@ build_packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
 )
 
+# Servers the integration tests start as child processes (pebble + pebble-challtestsrv;
+# knot: the authoritative DNS server of the dns tests; curl: what test hook scripts call).
+test_packages=(
+    pebble
+    knot
+    curl
+)
+
+all_packages=("${build_packages[@]}" "${test_packages[@]}")
 missing=()
-for pkg in "${build_packages[@]}"; do
+for pkg in "${all_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
 done
 
 if ((${#missing[@]} == 0)); then
-    echo "install-deps: all ${#build_packages[@]} packages present"
+    echo "install-deps: all ${#all_packages[@]} packages present"
     exit 0
 fi
 

@@ -11,5 +11,6 @@ namespace certdock::cli {
 void register_key_commands(CLI::App& app, int& exit_code);
 void register_csr_commands(CLI::App& app, int& exit_code);
 void register_cert_commands(CLI::App& app, int& exit_code);
+void register_acme_commands(CLI::App& app, int& exit_code);
 
 }  // namespace certdock::cli

@@ -27,7 +27,9 @@ struct AcmeProblem {
     std::string type;  // full URN, e.g. "urn:ietf:params:acme:error:badNonce"
     std::string detail;
     int status = 0;
-    std::vector<AcmeProblem> subproblems;
+    std::vector<AcmeProblem> subproblems{};
+    std::string identifier{};               // subproblems: "dns:example.com" (RFC 8555 §6.7.1)
+    std::vector<std::string> algorithms{};  // badSignatureAlgorithm: what the server accepts
 };
 
 class Error {

@@ -14,13 +14,13 @@
 namespace certdock::crypto {
 
 struct CsrOptions {
-    std::vector<std::string> dns_names;
-    std::vector<std::string> ip_addresses;
+    std::vector<std::string> dns_names{};
+    std::vector<std::string> ip_addresses{};
     // The subject CN; when unset the first DNS name is used if it fits in 64 characters,
     // because some CAs and old tools still read it. Set to "" for an empty subject.
-    std::optional<std::string> common_name;
+    std::optional<std::string> common_name{};
     // Empty: the key's natural digest (SHA-256 for RSA and P-256, SHA-384 for P-384).
-    std::optional<DigestAlgorithm> digest;
+    std::optional<DigestAlgorithm> digest{};
 };
 
 class Csr {

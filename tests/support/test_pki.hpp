@@ -18,16 +18,16 @@ namespace certdock::test {
 // What to put in one certificate. Defaults give a plain ECDSA P-256 end-entity certificate
 // valid from an hour ago for 90 days.
 struct CertSpec {
-    std::string common_name;  // empty: no subject CN
-    std::vector<std::string> dns_names;
-    std::vector<std::string> ip_addresses;
+    std::string common_name{};  // empty: no subject CN
+    std::vector<std::string> dns_names{};
+    std::vector<std::string> ip_addresses{};
     bool is_ca = false;
-    std::optional<crypto::TimePoint> not_before;  // default: one hour ago
-    std::optional<crypto::TimePoint> not_after;   // default: not_before + 90 days
+    std::optional<crypto::TimePoint> not_before{};  // default: one hour ago
+    std::optional<crypto::TimePoint> not_after{};   // default: not_before + 90 days
     // Big-endian magnitude of the serial number; default: 16 random bytes.
-    std::optional<Bytes> serial;
+    std::optional<Bytes> serial{};
     // keyIdentifier of the AKI extension; default: the issuer's SKI; empty: no AKI at all.
-    std::optional<Bytes> authority_key_id;
+    std::optional<Bytes> authority_key_id{};
     crypto::KeySpec key_spec = crypto::KeySpec::ecdsa(crypto::Curve::kP256);
 };
 

@@ -1,5 +1,7 @@
 #include "acme/jose/detail.hpp"
 
+#include "acme/problem.hpp"
+
 #include <set>
 #include <utility>
 #include <vector>
@@ -7,32 +9,26 @@
 namespace certdock::acme::jose::detail {
 namespace {
 
-constexpr std::string_view kProblemPrefix = "urn:ietf:params:acme:error:";
 // JOSE objects are shallow (a header holds a JWK, nothing deeper); a limit keeps hostile
 // nesting from costing anything.
 constexpr int kMaxJsonDepth = 16;
 
-Error problem_error(std::string_view type, int status, std::string message) {
-    AcmeProblem problem{std::string(kProblemPrefix) + std::string(type), message, status, {}};
-    return Error(ErrorCategory::kProtocol, std::move(message)).with_problem(std::move(problem));
-}
-
 }  // namespace
 
 Error malformed(std::string message) {
-    return problem_error("malformed", 400, std::move(message));
+    return problem_error(ProblemType::kMalformed, std::move(message));
 }
 
 Error bad_signature_algorithm(std::string message) {
-    return problem_error("badSignatureAlgorithm", 400, std::move(message));
+    return problem_error(ProblemType::kBadSignatureAlgorithm, std::move(message));
 }
 
 Error bad_public_key(std::string message) {
-    return problem_error("badPublicKey", 400, std::move(message));
+    return problem_error(ProblemType::kBadPublicKey, std::move(message));
 }
 
 Error unauthorized(std::string message) {
-    return problem_error("unauthorized", 403, std::move(message));
+    return problem_error(ProblemType::kUnauthorized, std::move(message));
 }
 
 Result<nlohmann::json> parse_json_strict(std::string_view text, std::string_view what) {

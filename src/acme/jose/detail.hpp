@@ -14,7 +14,6 @@ namespace certdock::acme::jose::detail {
 
 // Errors about JOSE input received from a peer. Each carries the RFC 8555 §6.7 problem the
 // gateway answers with, so it never has to guess from a message.
-// TODO(acme): delegate to the acme problem table once it exists.
 Error malformed(std::string message);                // 400 malformed
 Error bad_signature_algorithm(std::string message);  // 400 badSignatureAlgorithm
 Error bad_public_key(std::string message);           // 400 badPublicKey

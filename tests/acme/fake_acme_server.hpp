@@ -1,0 +1,65 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "acme/http.hpp"
+#include "support/test_pki.hpp"
+
+namespace certdock::test {
+
+// An in-memory ACME server behind the HttpTransport seam, for the error paths a real CA
+// cannot be made to produce. It checks what a client must get right (nonces used once, the
+// JWS url matching the request) and can misbehave on demand.
+class FakeAcmeServer final : public acme::HttpTransport {
+public:
+    struct Knobs {
+        bool nonce_on_errors = true;         // false: errors come without Replay-Nonce
+        int reject_nonces = 0;               // answer the next N POSTs with badNonce
+        int server_errors = 0;               // answer the next N POSTs with 503
+        int authz_pending_polls = 0;         // authorizations stay pending this many polls
+        std::string authz_retry_after;       // Retry-After sent while pending
+        bool rate_limit_new_order = false;   // newOrder answers rateLimited
+        std::string rate_limit_retry_after;  // ...with this Retry-After
+        bool invalidate_challenge = false;   // validation fails (incorrectResponse)
+        bool invalidate_order = false;       // finalize makes the order invalid
+        int order_processing_polls = 0;      // order stays processing this many polls
+    };
+
+    FakeAcmeServer();
+
+    Result<acme::HttpResponse> send(const acme::HttpRequest& request) override;
+
+    Knobs knobs;
+    std::string directory_url() const { return "https://ca.test/dir"; }
+    // Every request seen, in order, as "METHOD path".
+    const std::vector<std::string>& log() const { return log_; }
+    int count(const std::string& entry) const;
+    std::vector<std::string> newnonce_heads() const;
+
+private:
+    acme::HttpResponse handle_post(const std::string& path, const nlohmann::json& header,
+                                   const nlohmann::json& payload);
+    acme::HttpResponse problem(int status, const std::string& type, const std::string& detail,
+                               bool with_nonce = true);
+    acme::HttpResponse json_response(int status, const nlohmann::json& body);
+    std::string fresh_nonce();
+
+    std::vector<std::string> log_;
+    std::set<std::string> issued_nonces_;
+    int nonce_counter_ = 0;
+    int authz_polls_ = 0;
+    int order_polls_ = 0;
+    bool finalized_ = false;
+    bool challenge_answered_ = false;
+    std::vector<std::string> identifiers_;
+    TestCa ca_;
+    std::string chain_pem_;
+};
+
+}  // namespace certdock::test
