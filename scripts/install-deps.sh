@@ -14,11 +14,13 @@ build_packages=(
 )
 
 # Servers the integration tests start as child processes (pebble + pebble-challtestsrv;
-# knot: the authoritative DNS server of the dns tests; curl: what test hook scripts call).
+# knot: the authoritative DNS server of the dns tests; curl: what test hook scripts call;
+# iproute2: ss, with which the demo finds free ports).
 test_packages=(
     pebble
     knot
     curl
+    iproute2
 )
 
 all_packages=("${build_packages[@]}" "${test_packages[@]}")

@@ -348,6 +348,13 @@ Result<Challenge> Client::respond_to_challenge(const std::string& url) {
     return parse_challenge(reply.body);
 }
 
+Clock::Duration Client::poll_delay(int attempt, const HttpResponse& response) const {
+    if (auto header = response.header("Retry-After")) {
+        if (auto asked = parse_retry_after(*header, clock_.now())) return *asked;
+    }
+    return options_.poll.delay(attempt);
+}
+
 Result<Authorization> Client::wait_for_authorization(const std::string& url,
                                                      Clock::TimePoint deadline) {
     for (int attempt = 0;; ++attempt) {
@@ -355,32 +362,21 @@ Result<Authorization> Client::wait_for_authorization(const std::string& url,
         CERTDOCK_TRY(Authorization authz, parse_authorization(reply.body, url));
         if (authz.status == AcmeStatus::kValid) return authz;
         if (authz.status != AcmeStatus::kPending) {
-            std::string why;
+            std::string message = "authorization for " + authz.identifier.to_string() + " is " +
+                                  std::string(status_name(authz.status));
+            const AcmeProblem* first = nullptr;
             for (const auto& challenge : authz.challenges) {
-                if (challenge.error)
-                    why += "; " + challenge.type + ": " + describe_problem(*challenge.error);
+                if (!challenge.error) continue;
+                message += "; " + challenge.type + ": " + describe_problem(*challenge.error);
+                if (first == nullptr) first = &*challenge.error;
             }
-            Error error(ErrorCategory::kAcme, "authorization for " + authz.identifier.to_string() +
-                                                  " is " + std::string(status_name(authz.status)) +
-                                                  why);
-            for (const auto& challenge : authz.challenges) {
-                if (challenge.error) {
-                    if (auto hint = problem_hint(challenge.error->type); !hint.empty()) {
-                        error = Error(ErrorCategory::kAcme,
-                                      error.message() + " (" + std::string(hint) + ")")
-                                    .with_problem(*challenge.error);
-                    } else {
-                        error = std::move(error).with_problem(*challenge.error);
-                    }
-                    break;
-                }
+            if (first == nullptr) return fail(ErrorCategory::kAcme, message);
+            if (auto hint = problem_hint(first->type); !hint.empty()) {
+                message += " (" + std::string(hint) + ")";
             }
-            return Unexpected(std::move(error));
+            return Unexpected(Error(ErrorCategory::kAcme, message).with_problem(*first));
         }
-        Clock::Duration wait = options_.poll.delay(attempt);
-        if (auto header = reply.response.header("Retry-After")) {
-            if (auto asked = parse_retry_after(*header, clock_.now())) wait = *asked;
-        }
+        Clock::Duration wait = poll_delay(attempt, reply.response);
         if (clock_.now() + wait > deadline) {
             return fail(ErrorCategory::kNetwork, "authorization for " +
                                                      authz.identifier.to_string() +
@@ -414,10 +410,7 @@ Result<Order> Client::wait_for_order(const std::string& url, Clock::TimePoint de
                         "order " + url + " is " + std::string(status_name(order.status)) +
                             "; it cannot become valid without further steps");
         }
-        Clock::Duration wait = options_.poll.delay(attempt);
-        if (auto header = reply.response.header("Retry-After")) {
-            if (auto asked = parse_retry_after(*header, clock_.now())) wait = *asked;
-        }
+        Clock::Duration wait = poll_delay(attempt, reply.response);
         if (clock_.now() + wait > deadline) {
             return fail(ErrorCategory::kNetwork,
                         "order " + url + " still processing at the deadline");

@@ -130,6 +130,8 @@ private:
         std::string_view step, const std::string& url,
         const std::function<Result<std::string>(const std::string&)>& sign);
     Error step_error(std::string_view step, const std::string& url, const HttpResponse& response);
+    // The server's Retry-After when it sent one, else the poll schedule's next step.
+    Clock::Duration poll_delay(int attempt, const HttpResponse& response) const;
     Result<Account> account_request(std::string_view step, const std::string& url,
                                     const nlohmann::json& payload, Signer signer);
     Result<Account> with_account(std::string_view step, Result<Reply> reply);

@@ -182,6 +182,19 @@ TEST_F(ClientTest, SolverWithoutAMatchingChallengeTypeIsNamed) {
         << issued.error().message();
 }
 
+TEST_F(ClientTest, FetchesRenewalInfoByCertificateId) {
+    auto pki = must(test::make_test_pki({"site.test"}));
+    std::optional<Clock::Duration> retry_after;
+    auto info = client_.renewal_info(pki.leaf.certificate, &retry_after);
+    ASSERT_TRUE(info) << info.error().describe();
+    EXPECT_EQ(format_rfc3339(info->window_start), "2027-02-01T00:00:00Z");
+    EXPECT_EQ(format_rfc3339(info->window_end), "2027-02-03T00:00:00Z");
+    EXPECT_EQ(info->explanation_url, "https://ca.test/why");
+    EXPECT_EQ(retry_after, std::chrono::hours(6));
+    ASSERT_EQ(server_.ari_requests().size(), 1U);
+    EXPECT_EQ(server_.ari_requests()[0], must(crypto::ari_cert_id(pki.leaf.certificate)));
+}
+
 TEST(RetryAfter, ParsesBothForms) {
     auto now = std::chrono::system_clock::from_time_t(1'800'000'000);  // 2027-01-15T08:00:00Z
     EXPECT_EQ(parse_retry_after("120", now), seconds(120));

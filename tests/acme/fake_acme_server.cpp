@@ -69,6 +69,16 @@ Result<acme::HttpResponse> FakeAcmeServer::send(const acme::HttpRequest& request
                                       .dump()};
     }
     if (path == "/nonce") return acme::HttpResponse{200, {{"Replay-Nonce", fresh_nonce()}}, ""};
+    if (path.starts_with("/ari/") && request.method == "GET") {
+        ari_requests_.push_back(path.substr(5));
+        return acme::HttpResponse{
+            200,
+            {{"Content-Type", "application/json"}, {"Retry-After", "21600"}},
+            json{{"suggestedWindow",
+                  {{"start", "2027-02-01T00:00:00Z"}, {"end", "2027-02-03T00:00:00Z"}}},
+                 {"explanationURL", "https://ca.test/why"}}
+                .dump()};
+    }
     if (request.method != "POST") return problem(405, "malformed", "method not allowed");
 
     auto jws = acme::jose::parse_jws(request.body);

@@ -40,7 +40,8 @@ public:
     // Every request seen, in order, as "METHOD path".
     const std::vector<std::string>& log() const { return log_; }
     int count(const std::string& entry) const;
-    std::vector<std::string> newnonce_heads() const;
+    // Certificate ids asked for at renewalInfo.
+    const std::vector<std::string>& ari_requests() const { return ari_requests_; }
 
 private:
     acme::HttpResponse handle_post(const std::string& path, const nlohmann::json& header,
@@ -51,6 +52,7 @@ private:
     std::string fresh_nonce();
 
     std::vector<std::string> log_;
+    std::vector<std::string> ari_requests_;
     std::set<std::string> issued_nonces_;
     int nonce_counter_ = 0;
     int authz_polls_ = 0;

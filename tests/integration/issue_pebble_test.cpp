@@ -100,6 +100,38 @@ TEST_F(IssueAgainstPebble, Http01StandaloneWithANewEcdsaKey) {
     EXPECT_TRUE(std::filesystem::exists(path("account.key.accounts.json")));
 }
 
+TEST_F(IssueAgainstPebble, IpAddressIdentifier) {
+    start();
+    // RFC 8738: Pebble validates an ip identifier over http-01 at that very address.
+    auto run = issue_http01("127.0.0.1", {"--out", path("ip.pem").string()});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    auto leaf = check_bundle(path("ip.pem"));
+    EXPECT_EQ(leaf.ip_addresses(), std::vector<std::string>{"127.0.0.1"});
+    EXPECT_TRUE(leaf.dns_names().empty());
+}
+
+TEST_F(IssueAgainstPebble, PreferredChainPicksTheAlternateByRootName) {
+    test::PebbleOptions options;
+    options.alternate_roots = 1;
+    start(options);
+    auto alternate_root = must(crypto::Certificate::from_pem(must(pebble_->root_pem(1))));
+    const std::string wanted = alternate_root.subject().substr(3);  // after "CN="
+    auto run = issue_http01("chain.test",
+                            {"--out", path("site.pem").string(), "--preferred-chain", wanted});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    auto bundle = must(crypto::parse_haproxy_bundle(must(read_file(path("site.pem")))));
+    ASSERT_FALSE(bundle.chain.empty());
+    EXPECT_EQ(bundle.chain.back().issuer(), alternate_root.subject());
+    auto verified = crypto::verify_chain(bundle.leaf, bundle.chain, {alternate_root});
+    EXPECT_TRUE(verified) << verified.error().describe();
+
+    // Without a preference the default chain, under the other root, is kept.
+    auto plain = issue_http01("chain.test", {"--out", path("default.pem").string()});
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    auto default_bundle = must(crypto::parse_haproxy_bundle(must(read_file(path("default.pem")))));
+    EXPECT_NE(default_bundle.chain.back().issuer(), alternate_root.subject());
+}
+
 TEST_F(IssueAgainstPebble, Dns01ThroughAHookWithRsa) {
     start();
     // The hook publishes the TXT record in challtestsrv, whose DNS server Pebble asks.
