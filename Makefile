@@ -1,6 +1,7 @@
 # certdock: the two set-up commands are `make demo` and `make test`; both install what they
 # need (Debian packages, as root) first. Everything else here serves those two.
 
+MAKEFLAGS  += --no-print-directory
 JOBS       ?= $(shell nproc)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -41,6 +42,10 @@ test-unit: build
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Figures next to the peers' (uacme, certbot, lego) against one Pebble; prints, never asserts.
+bench: build
+	CERTDOCK=$(BUILD)/apps/certdock/certdock bash bench/issue_bench.sh
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 

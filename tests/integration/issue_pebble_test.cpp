@@ -233,6 +233,18 @@ TEST_F(IssueAgainstPebble, AccountKeyRolloverKeepsTheAccount) {
     EXPECT_EQ(issued.exit_code, 0) << issued.err;
 }
 
+TEST_F(IssueAgainstPebble, ADeactivatedAccountCanNoLongerOrder) {
+    start();
+    ASSERT_EQ(certdock("account register", {"--agree-tos"}).exit_code, 0);
+    auto deactivated = certdock("account deactivate", {});
+    ASSERT_EQ(deactivated.exit_code, 0) << deactivated.err;
+    EXPECT_NE(deactivated.out.find("deactivated"), std::string::npos) << deactivated.out;
+    auto issued = issue_http01("gone.test", {"--out", path("site.pem").string()});
+    EXPECT_EQ(issued.exit_code, 1);
+    EXPECT_NE(issued.err.find("newOrder failed"), std::string::npos) << issued.err;
+    EXPECT_NE(issued.err.find("unauthorized"), std::string::npos) << issued.err;
+}
+
 TEST_F(IssueAgainstPebble, RevocationByAccountAndByCertificateKey) {
     start();
     ASSERT_EQ(issue_http01("revoke1.test", {"--out", path("one.pem").string()}).exit_code, 0);
