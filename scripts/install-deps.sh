@@ -15,12 +15,13 @@ build_packages=(
 
 # Servers the integration tests start as child processes (pebble + pebble-challtestsrv;
 # knot: the authoritative DNS server of the dns tests; curl: what test hook scripts call;
-# iproute2: ss, with which the demo finds free ports).
+# iproute2: ss, with which the demo finds free ports; haproxy: the Runtime API tests).
 test_packages=(
     pebble
     knot
     curl
     iproute2
+    haproxy
 )
 
 all_packages=("${build_packages[@]}" "${test_packages[@]}")
