@@ -1,5 +1,7 @@
 #include "base/file.hpp"
 
+#include "base/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,22 +18,6 @@ namespace {
 Error io_error(const std::string& what, const std::filesystem::path& path, int err) {
     return Error(ErrorCategory::kIo, what + " " + path.string() + ": " + std::strerror(err));
 }
-
-// Closes a file descriptor on scope exit.
-class FdGuard {
-public:
-    explicit FdGuard(int fd) : fd_(fd) {}
-    FdGuard(const FdGuard&) = delete;
-    FdGuard& operator=(const FdGuard&) = delete;
-    ~FdGuard() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 std::string random_suffix() {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -61,7 +47,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
     std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
     std::filesystem::path temp = dir / ("." + path.filename().string() + ".tmp-" + random_suffix());
 
-    FdGuard fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode & 0777));
+    UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode & 0777));
     if (fd.get() < 0) return io_error("cannot create", temp, errno);
     // open() applied the umask; the caller's mode is what they asked for (0600 for keys).
     if (::fchmod(fd.get(), options.mode & 0777) != 0) {
@@ -100,7 +86,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
         ::unlink(temp.c_str());
         return io_error("cannot replace", path, err);
     }
-    FdGuard dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir_fd.get() >= 0) ::fsync(dir_fd.get());
     return {};
 }

@@ -1,4 +1,5 @@
 #include "challenge/subprocess.hpp"
+#include "base/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,23 +23,6 @@ constexpr std::size_t kMaxStderrKept = 16 * 1024;
 constexpr std::size_t kMaxLineShown = 200;
 constexpr milliseconds kPollInterval{20};  // how often an exit is noticed while stderr is open
 constexpr milliseconds kKillGrace{2'000};  // between SIGTERM and SIGKILL
-
-// Closes a file descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_;
-};
 
 // posix_spawn's attribute and file-action objects, destroyed on scope exit.
 struct SpawnSetup {
@@ -144,8 +128,8 @@ Result<ProcessOutcome> run_process(const ProcessRun& run) {
         return fail(ErrorCategory::kIo,
                     std::string("cannot create a pipe: ") + std::strerror(errno));
     }
-    Fd read_end(fds[0]);
-    Fd write_end(fds[1]);
+    UniqueFd read_end(fds[0]);
+    UniqueFd write_end(fds[1]);
 
     SpawnSetup setup;
     sigset_t signals;

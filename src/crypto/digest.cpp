@@ -10,7 +10,18 @@
 namespace certdock::crypto {
 namespace {
 
-const EVP_MD* md_of(DigestAlgorithm algorithm) {
+Bytes digest_raw(DigestAlgorithm algorithm, const void* data, size_t size) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned int length = 0;
+    if (EVP_Digest(data, size, out.data(), &length, evp_md(algorithm), nullptr) != 1) {
+        detail::bad_result_access("EVP_Digest failed");
+    }
+    return Bytes(out.begin(), out.begin() + length);
+}
+
+}  // namespace
+
+const EVP_MD* evp_md(DigestAlgorithm algorithm) {
     switch (algorithm) {
         case DigestAlgorithm::kSha256:
             return EVP_sha256();
@@ -21,17 +32,6 @@ const EVP_MD* md_of(DigestAlgorithm algorithm) {
     }
     return EVP_sha256();
 }
-
-Bytes digest_raw(DigestAlgorithm algorithm, const void* data, size_t size) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int length = 0;
-    if (EVP_Digest(data, size, out.data(), &length, md_of(algorithm), nullptr) != 1) {
-        detail::bad_result_access("EVP_Digest failed");
-    }
-    return Bytes(out.begin(), out.begin() + length);
-}
-
-}  // namespace
 
 std::string_view digest_name(DigestAlgorithm algorithm) {
     switch (algorithm) {
@@ -93,7 +93,7 @@ Result<Bytes> sign(const PrivateKey& key, std::optional<DigestAlgorithm> digest,
     // Ed25519 hashes internally and refuses a digest; every other type needs one.
     const EVP_MD* md = key.spec().type == KeyType::kEd25519
                            ? nullptr
-                           : md_of(digest.value_or(DigestAlgorithm::kSha256));
+                           : evp_md(digest.value_or(DigestAlgorithm::kSha256));
     if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key.get()) != 1) {
         return Unexpected(
             openssl_error("cannot start signing with the " + key.describe() + " key"));
@@ -116,7 +116,7 @@ Result<bool> verify(const PublicKey& key, std::optional<DigestAlgorithm> digest,
     MdCtxPtr ctx(EVP_MD_CTX_new());
     const EVP_MD* md = key.spec().type == KeyType::kEd25519
                            ? nullptr
-                           : md_of(digest.value_or(DigestAlgorithm::kSha256));
+                           : evp_md(digest.value_or(DigestAlgorithm::kSha256));
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.get()) != 1) {
         return Unexpected(
             openssl_error("cannot start verifying with the " + key.describe() + " key"));

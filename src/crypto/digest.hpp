@@ -11,6 +11,7 @@ namespace certdock::crypto {
 enum class DigestAlgorithm { kSha256, kSha384, kSha512 };
 
 std::string_view digest_name(DigestAlgorithm algorithm);  // "SHA256"
+const EVP_MD* evp_md(DigestAlgorithm algorithm);
 Bytes digest(DigestAlgorithm algorithm, const Bytes& data);
 inline Bytes sha256(const Bytes& data) {
     return digest(DigestAlgorithm::kSha256, data);

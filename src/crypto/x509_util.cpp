@@ -115,15 +115,7 @@ Result<GeneralNamesPtr> make_alt_names(const std::vector<std::string>& dns_names
 
 const EVP_MD* signing_md(const KeySpec& spec, std::optional<DigestAlgorithm> requested) {
     if (spec.type == KeyType::kEd25519) return nullptr;
-    switch (requested.value_or(natural_digest(spec).value_or(DigestAlgorithm::kSha256))) {
-        case DigestAlgorithm::kSha256:
-            return EVP_sha256();
-        case DigestAlgorithm::kSha384:
-            return EVP_sha384();
-        case DigestAlgorithm::kSha512:
-            return EVP_sha512();
-    }
-    return EVP_sha256();
+    return evp_md(requested.value_or(natural_digest(spec).value_or(DigestAlgorithm::kSha256)));
 }
 
 Result<std::string> find_pem_block(std::string_view pem,

@@ -1,4 +1,5 @@
 #include "haproxy/cli_transport.hpp"
+#include "base/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -23,30 +24,6 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr auto kFirstRetryDelay = 20ms;
 constexpr auto kMaxRetryDelay = 1000ms;
 constexpr size_t kMaxReplyBytes = 64 * 1024 * 1024;  // a sane bound, far above any real map
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-
-private:
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-    int fd_;
-};
 
 struct Address {
     std::optional<std::string> unix_path;
@@ -95,22 +72,23 @@ bool wait_for(int fd, short events, SteadyTime deadline) {
 }
 
 // One non-blocking connect bounded by `deadline`. On failure returns the errno.
-std::pair<Fd, int> connect_to(int family, const sockaddr* address, socklen_t length,
-                              SteadyTime deadline) {
-    Fd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (fd.get() < 0) return {Fd(), errno};
+std::pair<UniqueFd, int> connect_to(int family, const sockaddr* address, socklen_t length,
+                                    SteadyTime deadline) {
+    UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (fd.get() < 0) return {UniqueFd(), errno};
     if (::connect(fd.get(), address, length) == 0) return {std::move(fd), 0};
-    if (errno != EINPROGRESS) return {Fd(), errno};
-    if (!wait_for(fd.get(), POLLOUT, deadline)) return {Fd(), errno};
+    if (errno != EINPROGRESS) return {UniqueFd(), errno};
+    if (!wait_for(fd.get(), POLLOUT, deadline)) return {UniqueFd(), errno};
     int error = 0;
     socklen_t size = sizeof error;
-    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) return {Fd(), errno};
-    if (error != 0) return {Fd(), error};
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &size) != 0)
+        return {UniqueFd(), errno};
+    if (error != 0) return {UniqueFd(), error};
     return {std::move(fd), 0};
 }
 
 // One connection attempt; the errno tells the caller whether waiting could help.
-Result<std::pair<Fd, int>> connect_once(const Address& address, SteadyTime deadline) {
+Result<std::pair<UniqueFd, int>> connect_once(const Address& address, SteadyTime deadline) {
     if (address.unix_path) {
         sockaddr_un sun{};
         sun.sun_family = AF_UNIX;
@@ -136,10 +114,10 @@ Result<std::pair<Fd, int>> connect_once(const Address& address, SteadyTime deadl
     for (addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
         auto [fd, error] =
             connect_to(entry->ai_family, entry->ai_addr, entry->ai_addrlen, deadline);
-        if (error == 0) return std::pair<Fd, int>(std::move(fd), 0);
+        if (error == 0) return std::pair<UniqueFd, int>(std::move(fd), 0);
         last_error = error;
     }
-    return std::pair<Fd, int>(Fd(), last_error);
+    return std::pair<UniqueFd, int>(UniqueFd(), last_error);
 }
 
 bool means_not_started(int error) {
@@ -148,7 +126,7 @@ bool means_not_started(int error) {
 }
 
 // Connects, treating a missing or refusing socket as HAProxy still starting.
-Result<Fd> connect_when_up(const CliTransportOptions& options, const Address& address) {
+Result<UniqueFd> connect_when_up(const CliTransportOptions& options, const Address& address) {
     Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
     const Clock::TimePoint give_up = clock.now() + options.startup_timeout;
     std::chrono::milliseconds delay = kFirstRetryDelay;
@@ -182,7 +160,7 @@ Result<Fd> connect_when_up(const CliTransportOptions& options, const Address& ad
 Result<std::string> cli_exchange(const CliTransportOptions& options, std::string_view request,
                                  std::string_view what) {
     Address address = parse_address(options.address);
-    CERTDOCK_TRY(Fd fd, connect_when_up(options, address));
+    CERTDOCK_TRY(UniqueFd fd, connect_when_up(options, address));
     const SteadyTime deadline = std::chrono::steady_clock::now() + options.io_timeout;
     auto timed_out = [&](std::string_view doing) {
         return fail(ErrorCategory::kNetwork,

@@ -24,6 +24,7 @@
 
 #include "acme/curl_transport.hpp"
 #include "base/file.hpp"
+#include "base/unique_fd.hpp"
 #include "support/must.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_pki.hpp"
@@ -39,24 +40,6 @@ using namespace std::chrono_literals;
 
 using crypto::SslCtxPtr;
 using crypto::SslPtr;
-
-// Closes a file descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 struct ReceivedRequest {
     std::string method;
@@ -85,7 +68,7 @@ std::string http_response(int status, const HttpHeaders& headers, const std::str
 // One connection, plain or TLS.
 class Connection {
 public:
-    Connection(Fd fd, SslPtr ssl) : fd_(std::move(fd)), ssl_(std::move(ssl)) {}
+    Connection(UniqueFd fd, SslPtr ssl) : fd_(std::move(fd)), ssl_(std::move(ssl)) {}
     int fd() const { return fd_.get(); }
     bool buffered() const { return ssl_ && SSL_pending(ssl_.get()) > 0; }
 
@@ -104,7 +87,7 @@ public:
     }
 
 private:
-    Fd fd_;
+    UniqueFd fd_;
     SslPtr ssl_;
 };
 
@@ -122,7 +105,7 @@ public:
                 throw std::runtime_error("cannot set up the test TLS server");
             }
         }
-        listen_ = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        listen_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -134,8 +117,8 @@ public:
             ::getsockname(listen_.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
             throw std::runtime_error("cannot start the test HTTP server");
         }
-        wake_read_ = Fd(pipe_fds[0]);
-        wake_write_ = Fd(pipe_fds[1]);
+        wake_read_ = UniqueFd(pipe_fds[0]);
+        wake_write_ = UniqueFd(pipe_fds[1]);
         port_ = ntohs(address.sin_port);
         thread_ = std::thread([this] { run(); });
     }
@@ -168,7 +151,7 @@ private:
 
     void run() {
         while (wait_readable(listen_.get())) {
-            Fd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            UniqueFd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC));
             if (fd.get() < 0) continue;
             ++connections_;
             // A safety net: no single read may block the server for long.
@@ -247,9 +230,9 @@ private:
 
     Handler handler_;
     SslCtxPtr tls_;
-    Fd listen_;
-    Fd wake_read_;
-    Fd wake_write_;
+    UniqueFd listen_;
+    UniqueFd wake_read_;
+    UniqueFd wake_write_;
     std::uint16_t port_ = 0;
     std::atomic<int> connections_{0};
     mutable std::mutex mutex_;
@@ -259,7 +242,7 @@ private:
 
 // A port nothing listens on: bound once by us and released.
 std::uint16_t closed_port() {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -1,4 +1,5 @@
 #include "support/haproxy_server.hpp"
+#include "base/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -29,20 +30,6 @@ using namespace std::chrono_literals;
 constexpr int kStartAttempts = 3;
 constexpr auto kPollInterval = 25ms;
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 Error io_error(const std::string& what) {
     return Error(ErrorCategory::kIo, what + ": " + std::strerror(errno));
 }
@@ -69,7 +56,7 @@ Result<fs::path> find_haproxy() {
 // The whole answer to one command on a unix stats socket, or nothing if it does not answer
 // within a second. Independent of the code under test on purpose.
 std::optional<std::string> ask_socket(const fs::path& path, const std::string& command) {
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
@@ -112,8 +99,8 @@ public:
         std::vector<char*> argv_ptrs;
         for (const std::string& arg : argv) argv_ptrs.push_back(const_cast<char*>(arg.c_str()));
         argv_ptrs.push_back(nullptr);
-        Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        Fd out(::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        UniqueFd out(::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (null_in.get() < 0 || out.get() < 0) {
             return Unexpected(io_error("cannot open the output file of haproxy"));
         }

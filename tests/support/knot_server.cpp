@@ -1,4 +1,5 @@
 #include "support/knot_server.hpp"
+#include "base/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -30,21 +31,6 @@ constexpr int kStartAttempts = 3;  // a free port may be taken between probe and
 constexpr std::chrono::milliseconds kStartLimit{10'000};
 constexpr std::chrono::milliseconds kStopLimit{5'000};
 
-// Closes a descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 class SpawnActions {
 public:
     SpawnActions() { posix_spawn_file_actions_init(&actions_); }
@@ -73,13 +59,13 @@ bool bind_loopback(int fd, std::uint16_t port) {
 // A port free for both TCP and UDP on 127.0.0.1, as knotd listens on both.
 Result<std::uint16_t> free_port() {
     for (int attempt = 0; attempt < 20; ++attempt) {
-        Fd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        UniqueFd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (tcp.get() < 0 || !bind_loopback(tcp.get(), 0)) break;
         sockaddr_in bound{};
         socklen_t length = sizeof bound;
         ::getsockname(tcp.get(), reinterpret_cast<sockaddr*>(&bound), &length);
         std::uint16_t port = ntohs(bound.sin_port);
-        Fd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        UniqueFd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         if (udp.get() >= 0 && bind_loopback(udp.get(), port)) return port;
     }
     return fail(ErrorCategory::kIo,
@@ -170,7 +156,7 @@ std::string zone_file(const KnotZone& zone) {
 // One SOA query over UDP, built by hand so that the harness does not depend on the code it
 // helps to test. True when the server answers NOERROR with at least one answer record.
 bool answers_soa(std::uint16_t port, const std::string& zone) {
-    Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     sockaddr_in address = loopback(port);
     if (fd.get() < 0 ||
         ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {

@@ -1,4 +1,5 @@
 #include "support/pebble.hpp"
+#include "base/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -37,21 +38,6 @@ Error io_error(const std::string& what) {
     return Error(ErrorCategory::kIo, what + ": " + std::strerror(errno));
 }
 
-// Closes a file descriptor on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 sockaddr_in loopback(std::uint16_t port) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -61,7 +47,7 @@ sockaddr_in loopback(std::uint16_t port) {
 }
 
 // Binds a socket of `type` to 127.0.0.1:`port` (0: any) and returns the port it got.
-Result<std::uint16_t> bind_port(int type, std::uint16_t port, const Fd& fd) {
+Result<std::uint16_t> bind_port(int type, std::uint16_t port, const UniqueFd& fd) {
     sockaddr_in address = loopback(port);
     socklen_t length = sizeof address;
     if (fd.get() < 0 || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) != 0 ||
@@ -75,16 +61,16 @@ Result<std::uint16_t> bind_port(int type, std::uint16_t port, const Fd& fd) {
 // A port free for both UDP and TCP, as a DNS server needs.
 Result<std::uint16_t> free_dns_port() {
     for (int attempt = 0; attempt < 50; ++attempt) {
-        Fd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        UniqueFd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         CERTDOCK_TRY(std::uint16_t port, bind_port(SOCK_DGRAM, 0, udp));
-        Fd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        UniqueFd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (bind_port(SOCK_STREAM, port, tcp)) return port;
     }
     return fail(ErrorCategory::kIo, "cannot find a port free for both UDP and TCP");
 }
 
 bool accepts_connections(std::uint16_t port) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address = loopback(port);
     return fd.get() >= 0 &&
            ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
@@ -142,9 +128,9 @@ public:
         for (const std::string& var : env) env_ptrs.push_back(const_cast<char*>(var.c_str()));
         env_ptrs.push_back(nullptr);
 
-        Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        Fd out(::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-        Fd err(::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        UniqueFd out(::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        UniqueFd err(::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (null_in.get() < 0 || out.get() < 0 || err.get() < 0) {
             return Unexpected(io_error("cannot open the log files of " + argv[0]));
         }
@@ -202,7 +188,7 @@ private:
 };
 
 Result<std::uint16_t> free_local_port() {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     return bind_port(SOCK_STREAM, 0, fd);
 }
 
