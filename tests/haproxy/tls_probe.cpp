@@ -12,44 +12,22 @@
 #include <cstring>
 #include <memory>
 
+#include "base/unique_fd.hpp"
+#include "crypto/openssl_error.hpp"
+#include "crypto/ossl_ptr.hpp"
+
 namespace certdock::test {
 namespace {
 
-struct SslCtxFree {
-    void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
-struct SslFree {
-    void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-
-class Socket {
-public:
-    Socket() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {}
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    ~Socket() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 std::string openssl_errors() {
-    std::string out;
-    while (unsigned long code = ERR_get_error()) {
-        char text[256];
-        ERR_error_string_n(code, text, sizeof text);
-        out += std::string(out.empty() ? "" : "; ") + text;
-    }
+    std::string out = crypto::drain_openssl_errors();
     return out.empty() ? "no OpenSSL error queued" : out;
 }
 
 }  // namespace
 
 Result<crypto::Certificate> fetch_served_certificate(std::uint16_t port, const std::string& sni) {
-    Socket socket;
+    UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -61,9 +39,9 @@ Result<crypto::Certificate> fetch_served_certificate(std::uint16_t port, const s
         return fail(ErrorCategory::kNetwork, "cannot connect to 127.0.0.1:" + std::to_string(port) +
                                                  ": " + std::strerror(errno));
     }
-    std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+    crypto::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
     if (!ctx) return fail(ErrorCategory::kCrypto, "SSL_CTX_new: " + openssl_errors());
-    std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+    crypto::SslPtr ssl(SSL_new(ctx.get()));
     if (!ssl || SSL_set_fd(ssl.get(), socket.get()) != 1 ||
         // The macro SSL_set_tlsext_host_name hides a C cast.
         SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
