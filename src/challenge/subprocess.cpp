@@ -3,10 +3,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <array>
 #include <cerrno>
@@ -19,7 +19,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::size_t kMaxStderrKept = 16 * 1024;
+constexpr std::size_t kMaxStderrKept = std::size_t{16} * 1024;
 constexpr std::size_t kMaxLineShown = 200;
 constexpr milliseconds kPollInterval{20};  // how often an exit is noticed while stderr is open
 constexpr milliseconds kKillGrace{2'000};  // between SIGTERM and SIGKILL

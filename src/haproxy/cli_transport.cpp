@@ -23,7 +23,7 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr auto kFirstRetryDelay = 20ms;
 constexpr auto kMaxRetryDelay = 1000ms;
-constexpr size_t kMaxReplyBytes = 64 * 1024 * 1024;  // a sane bound, far above any real map
+constexpr size_t kMaxReplyBytes = size_t{64} * 1024 * 1024;  // a sane bound, far above any real map
 
 struct Address {
     std::optional<std::string> unix_path;

@@ -18,7 +18,7 @@ Status check_argument(std::string_view what, std::string_view value) {
     return {};
 }
 
-Unexpected unexpected(std::string command, std::string_view reply) {
+Unexpected unexpected(const std::string& command, std::string_view reply) {
     std::string quoted = trim_reply(reply);
     if (quoted.empty()) quoted = "(nothing)";
     return fail(ErrorCategory::kProtocol, "HAProxy answered `" + command + "` with: " + quoted);

@@ -41,10 +41,12 @@ CommandResult run_command(const std::vector<std::string>& argv,
     for (char** entry = environ; *entry != nullptr; ++entry) env_strings.emplace_back(*entry);
     for (const auto& [name, value] : extra_env) env_strings.push_back(name + "=" + value);
     std::vector<char*> env;
+    env.reserve(env_strings.size() + 1);
     for (auto& entry : env_strings) env.push_back(entry.data());
     env.push_back(nullptr);
     std::vector<std::string> args = argv;
     std::vector<char*> raw_args;
+    raw_args.reserve(args.size() + 1);
     for (auto& arg : args) raw_args.push_back(arg.data());
     raw_args.push_back(nullptr);
 
