@@ -1,17 +1,18 @@
 #include "challenge/subprocess.hpp"
-#include "base/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <csignal>
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <thread>
+
+#include "base/unique_fd.hpp"
 
 namespace certdock::challenge::detail {
 namespace {

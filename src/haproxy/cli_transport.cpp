@@ -1,5 +1,4 @@
 #include "haproxy/cli_transport.hpp"
-#include "base/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -14,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <utility>
+
+#include "base/unique_fd.hpp"
 
 namespace certdock::haproxy {
 namespace {

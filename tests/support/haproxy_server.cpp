@@ -1,5 +1,4 @@
 #include "support/haproxy_server.hpp"
-#include "base/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,7 +17,9 @@
 #include <vector>
 
 #include "base/file.hpp"
+#include "base/unique_fd.hpp"
 #include "crypto/bundle.hpp"
+#include "support/child_process.hpp"
 #include "support/pebble.hpp"  // free_local_port
 
 namespace certdock::test {
@@ -29,10 +30,6 @@ using namespace std::chrono_literals;
 
 constexpr int kStartAttempts = 3;
 constexpr auto kPollInterval = 25ms;
-
-Error io_error(const std::string& what) {
-    return Error(ErrorCategory::kIo, what + ": " + std::strerror(errno));
-}
 
 // Debian installs haproxy in /usr/sbin, which a non-root PATH may lack.
 Result<fs::path> find_haproxy() {
@@ -89,67 +86,6 @@ std::string tail_of(const fs::path& path, size_t max_bytes) {
 }
 
 }  // namespace
-
-// HAProxy with stdin on /dev/null and its output appended to one file; SIGKILLed and reaped
-// when destroyed.
-class HaproxyServer::Process {
-public:
-    static Result<std::unique_ptr<Process>> spawn(const std::vector<std::string>& argv,
-                                                  const fs::path& output_path) {
-        std::vector<char*> argv_ptrs;
-        for (const std::string& arg : argv) argv_ptrs.push_back(const_cast<char*>(arg.c_str()));
-        argv_ptrs.push_back(nullptr);
-        UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        UniqueFd out(::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-        if (null_in.get() < 0 || out.get() < 0) {
-            return Unexpected(io_error("cannot open the output file of haproxy"));
-        }
-        pid_t parent = ::getpid();
-        pid_t pid = ::fork();
-        if (pid < 0) return Unexpected(io_error("cannot fork to start haproxy"));
-        if (pid == 0) {
-            // Async-signal-safe calls only: the test may have other threads. Die with the
-            // test rather than keep ports and sockets.
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent) ::_exit(127);
-            if (::dup2(null_in.get(), 0) < 0 || ::dup2(out.get(), 1) < 0 ||
-                ::dup2(out.get(), 2) < 0) {
-                ::_exit(127);
-            }
-            ::close_range(3, ~0U, 0);
-            ::execv(argv_ptrs[0], argv_ptrs.data());
-            ::_exit(127);
-        }
-        return std::unique_ptr<Process>(new Process(pid));
-    }
-
-    Process(const Process&) = delete;
-    Process& operator=(const Process&) = delete;
-    ~Process() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-
-    std::optional<int> exit_status() {
-        if (pid_ > 0) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            }
-        }
-        return status_;
-    }
-
-private:
-    explicit Process(pid_t pid) : pid_(pid) {}
-
-    pid_t pid_;
-    std::optional<int> status_;
-};
 
 Result<std::string> haproxy_bundle(const Issued& leaf, const std::vector<TestCa>& chain) {
     crypto::BundleParts parts{leaf.certificate, {}, leaf.key, std::nullopt};
@@ -228,7 +164,7 @@ Status HaproxyServer::launch() {
         // The worker exits when the master dies, so killing the master is enough.
         argv.insert(argv.end(), {"-W", "-S", master_socket().string()});
     }
-    CERTDOCK_TRY(process_, Process::spawn(argv, output));
+    CERTDOCK_TRY(process_, ChildProcess::spawn(argv, {}, output, output));
     auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
     while (true) {
         auto info = ask_socket(admin_socket(), "show info");

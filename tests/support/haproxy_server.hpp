@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_pki.hpp"
 
@@ -66,8 +67,6 @@ public:
     std::string log(size_t max_bytes = 4000) const;
 
 private:
-    class Process;
-
     HaproxyServer(HaproxyOptions options, std::filesystem::path binary, TestPki pki);
     Status write_files();
 
@@ -79,7 +78,7 @@ private:
     std::uint16_t https_port_ = 0;
     std::uint16_t http_port_ = 0;
     std::uint16_t crt_list_port_ = 0;
-    std::unique_ptr<Process> process_;
+    ChildProcessPtr process_;
 };
 
 using HaproxyServerPtr = std::unique_ptr<HaproxyServer>;

@@ -1,5 +1,4 @@
 #include "support/knot_server.hpp"
-#include "base/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 
 #include "base/encoding.hpp"
 #include "base/file.hpp"
+#include "base/unique_fd.hpp"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else
 

@@ -1,5 +1,4 @@
 #include "support/pebble.hpp"
-#include "base/unique_fd.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,6 +18,8 @@
 
 #include "acme/curl_transport.hpp"
 #include "base/file.hpp"
+#include "base/unique_fd.hpp"
+#include "support/child_process.hpp"
 #include "support/test_pki.hpp"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else
@@ -112,81 +113,6 @@ std::string with_trailing_dot(std::string_view host) {
 
 }  // namespace
 
-// A child process with stdin on /dev/null and stdout/stderr appended to files. Killed with
-// SIGKILL and reaped when destroyed.
-class PebbleServer::Process {
-public:
-    static Result<ProcessPtr> spawn(const std::vector<std::string>& argv,
-                                    const std::vector<std::string>& env,
-                                    const fs::path& stdout_path, const fs::path& stderr_path) {
-        std::vector<char*> argv_ptrs;
-        argv_ptrs.reserve(argv.size() + 1);
-        for (const std::string& arg : argv) argv_ptrs.push_back(const_cast<char*>(arg.c_str()));
-        argv_ptrs.push_back(nullptr);
-        std::vector<char*> env_ptrs;
-        env_ptrs.reserve(env.size() + 1);
-        for (const std::string& var : env) env_ptrs.push_back(const_cast<char*>(var.c_str()));
-        env_ptrs.push_back(nullptr);
-
-        UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-        UniqueFd out(::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-        UniqueFd err(::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-        if (null_in.get() < 0 || out.get() < 0 || err.get() < 0) {
-            return Unexpected(io_error("cannot open the log files of " + argv[0]));
-        }
-        pid_t parent = ::getpid();
-        pid_t pid = ::fork();
-        if (pid < 0) return Unexpected(io_error("cannot fork to start " + argv[0]));
-        if (pid == 0) {
-            // Only async-signal-safe calls from here on: the test may have other threads.
-            // Die with the test (even on a crash or a ctest timeout) rather than linger and
-            // hold ports; the signal follows the forking thread, the test's main thread.
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent) ::_exit(127);
-            if (::dup2(null_in.get(), 0) < 0 || ::dup2(out.get(), 1) < 0 ||
-                ::dup2(err.get(), 2) < 0) {
-                ::_exit(127);
-            }
-            ::close_range(3, ~0U, 0);  // no sockets or pipes of the test leak into the child
-            ::execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
-            ::_exit(127);
-        }
-        return ProcessPtr(new Process(pid));
-    }
-
-    Process(const Process&) = delete;
-    Process& operator=(const Process&) = delete;
-    ~Process() { stop(); }
-
-    // The exit status once the process has ended; nothing while it runs.
-    std::optional<int> exit_status() {
-        if (pid_ > 0) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
-                status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            }
-        }
-        return status_;
-    }
-
-    void stop() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        pid_ = -1;
-        status_ = 128 + SIGKILL;
-    }
-
-private:
-    explicit Process(pid_t pid) : pid_(pid) {}
-
-    pid_t pid_;
-    std::optional<int> status_;
-};
-
 Result<std::uint16_t> free_local_port() {
     UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     return bind_port(SOCK_STREAM, 0, fd);
@@ -279,7 +205,7 @@ Status PebbleServer::start_challtestsrv() {
     for (char** var = environ; *var != nullptr; ++var) env.emplace_back(*var);
     fs::path log = dir_.path() / "challtestsrv.stderr";
     CERTDOCK_TRY(challtestsrv_,
-                 Process::spawn(argv, env, dir_.path() / "challtestsrv.stdout", log));
+                 ChildProcess::spawn(argv, env, dir_.path() / "challtestsrv.stdout", log));
 
     auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
     while (!accepts_connections(challtestsrv_port_) || !accepts_connections(dns_port_)) {
@@ -319,7 +245,7 @@ Status PebbleServer::start_pebble() {
         env.push_back("PEBBLE_ALTERNATE_ROOTS=" + std::to_string(*options_.alternate_roots));
     }
     fs::path log = dir_.path() / "pebble.stderr";
-    CERTDOCK_TRY(pebble_, Process::spawn(argv, env, dir_.path() / "pebble.stdout", log));
+    CERTDOCK_TRY(pebble_, ChildProcess::spawn(argv, env, dir_.path() / "pebble.stdout", log));
 
     acme::HttpRequest probe;
     probe.url = directory_url();
@@ -329,7 +255,10 @@ Status PebbleServer::start_pebble() {
     while (true) {
         if (accepts_connections(wfe_port_)) {
             auto response = transport_->send(probe);
-            if (response && response->status == 200) return {};
+            // Pebble opens its management port after the WFE; both must be up.
+            if (response && response->status == 200 && accepts_connections(management_port_)) {
+                return {};
+            }
             last_failure = response ? "HTTP status " + std::to_string(response->status)
                                     : response.error().describe();
         }

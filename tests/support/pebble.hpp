@@ -21,6 +21,7 @@
 
 #include "acme/http.hpp"
 #include "base/result.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace certdock::test {
@@ -94,9 +95,6 @@ public:
     std::string pebble_log(size_t max_bytes = 4000) const;
 
 private:
-    class Process;
-    using ProcessPtr = std::unique_ptr<Process>;
-
     explicit PebbleServer(PebbleOptions options);
     Status launch();
     Status start_challtestsrv();
@@ -114,8 +112,8 @@ private:
     std::uint16_t dns_port_ = 0;
     std::uint16_t challtestsrv_port_ = 0;
     acme::HttpTransportPtr transport_;
-    ProcessPtr challtestsrv_;
-    ProcessPtr pebble_;
+    ChildProcessPtr challtestsrv_;
+    ChildProcessPtr pebble_;
 };
 
 using PebbleServerPtr = std::unique_ptr<PebbleServer>;
