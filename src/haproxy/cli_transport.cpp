@@ -1,7 +1,6 @@
 #include "haproxy/cli_transport.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,13 +13,12 @@
 #include <optional>
 #include <utility>
 
-#include "base/unique_fd.hpp"
+#include "base/socket.hpp"
 
 namespace certdock::haproxy {
 namespace {
 
 using namespace std::chrono_literals;
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr auto kFirstRetryDelay = 20ms;
 constexpr auto kMaxRetryDelay = 1000ms;
@@ -49,45 +47,6 @@ Address parse_address(const std::string& text) {
     return address;
 }
 
-int remaining_ms(SteadyTime deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
-}
-
-// Waits for `events` on `fd`; false on timeout (errno = ETIMEDOUT) or poll failure.
-bool wait_for(int fd, short events, SteadyTime deadline) {
-    while (true) {
-        pollfd entry{fd, events, 0};
-        int ready = ::poll(&entry, 1, remaining_ms(deadline));
-        if (ready > 0) return true;
-        if (ready == 0) {
-            if (std::chrono::steady_clock::now() >= deadline) {
-                errno = ETIMEDOUT;
-                return false;
-            }
-            continue;  // poll's cap of 60 s hit before the deadline
-        }
-        if (errno != EINTR) return false;
-    }
-}
-
-// One non-blocking connect bounded by `deadline`. On failure returns the errno.
-std::pair<UniqueFd, int> connect_to(int family, const sockaddr* address, socklen_t length,
-                                    SteadyTime deadline) {
-    UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (fd.get() < 0) return {UniqueFd(), errno};
-    if (::connect(fd.get(), address, length) == 0) return {std::move(fd), 0};
-    if (errno != EINPROGRESS) return {UniqueFd(), errno};
-    if (!wait_for(fd.get(), POLLOUT, deadline)) return {UniqueFd(), errno};
-    int error = 0;
-    socklen_t size = sizeof error;
-    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &size) != 0)
-        return {UniqueFd(), errno};
-    if (error != 0) return {UniqueFd(), error};
-    return {std::move(fd), 0};
-}
-
 // One connection attempt; the errno tells the caller whether waiting could help.
 Result<std::pair<UniqueFd, int>> connect_once(const Address& address, SteadyTime deadline) {
     if (address.unix_path) {
@@ -99,26 +58,10 @@ Result<std::pair<UniqueFd, int>> connect_once(const Address& address, SteadyTime
                 "Runtime API socket path too long for a unix socket: " + *address.unix_path);
         }
         std::memcpy(sun.sun_path, address.unix_path->c_str(), address.unix_path->size() + 1);
-        return connect_to(AF_UNIX, reinterpret_cast<const sockaddr*>(&sun), sizeof sun, deadline);
+        return connect_with_deadline(AF_UNIX, reinterpret_cast<const sockaddr*>(&sun), sizeof sun,
+                                     deadline);
     }
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    int rc = ::getaddrinfo(address.host.c_str(), address.port.c_str(), &hints, &found);
-    if (rc != 0) {
-        return fail(ErrorCategory::kNetwork, "cannot resolve the Runtime API host " + address.host +
-                                                 ": " + ::gai_strerror(rc));
-    }
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
-    int last_error = ECONNREFUSED;
-    for (addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-        auto [fd, error] =
-            connect_to(entry->ai_family, entry->ai_addr, entry->ai_addrlen, deadline);
-        if (error == 0) return std::pair<UniqueFd, int>(std::move(fd), 0);
-        last_error = error;
-    }
-    return std::pair<UniqueFd, int>(UniqueFd(), last_error);
+    return connect_tcp(address.host, address.port, deadline);
 }
 
 bool means_not_started(int error) {
@@ -172,7 +115,7 @@ Result<std::string> cli_exchange(const CliTransportOptions& options, std::string
 
     size_t sent = 0;
     while (sent < request.size()) {
-        if (!wait_for(fd.get(), POLLOUT, deadline)) {
+        if (!wait_for_fd(fd.get(), POLLOUT, deadline)) {
             if (errno == ETIMEDOUT) return timed_out("accept");
             return fail(ErrorCategory::kIo,
                         "poll on " + options.address + ": " + std::strerror(errno));
@@ -197,7 +140,7 @@ Result<std::string> cli_exchange(const CliTransportOptions& options, std::string
     std::string reply;
     char buffer[16384];
     while (true) {
-        if (!wait_for(fd.get(), POLLIN, deadline)) {
+        if (!wait_for_fd(fd.get(), POLLIN, deadline)) {
             if (errno == ETIMEDOUT) return timed_out("answer");
             return fail(ErrorCategory::kIo,
                         "poll on " + options.address + ": " + std::strerror(errno));
