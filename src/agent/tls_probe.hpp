@@ -14,9 +14,9 @@
 namespace certdock::agent {
 
 struct ProbeTarget {
-    std::string host;  // name, IPv4 or IPv6 address (without brackets)
+    std::string host{};  // name, IPv4 or IPv6 address (without brackets)
     std::uint16_t port = 443;
-    std::string sni;  // empty: no server_name extension
+    std::string sni{};  // empty: no server_name extension
 };
 
 struct ProbeOptions {

@@ -183,6 +183,10 @@ Status HaproxyServer::launch() {
     }
 }
 
+void HaproxyServer::stop() {
+    if (process_) process_->stop();
+}
+
 bool HaproxyServer::running() {
     return process_ && !process_->exit_status();
 }

@@ -46,6 +46,8 @@ public:
     // error carries the end of HAProxy's output.
     Status launch();
     bool running();
+    // Kills HAProxy; launch() starts it again from the files on disk, as a restart would.
+    void stop();
 
     std::filesystem::path admin_socket() const { return dir_.path() / "admin.sock"; }
     std::filesystem::path user_socket() const { return dir_.path() / "user.sock"; }

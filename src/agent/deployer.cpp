@@ -1,0 +1,221 @@
+#include "agent/deployer.hpp"
+
+#include <algorithm>
+
+#include "base/file.hpp"
+#include "haproxy/hot_update.hpp"
+#include "haproxy/replies.hpp"
+
+namespace certdock::agent {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kFirstRetryDelay = 250ms;
+constexpr auto kMaxRetryDelay = 4'000ms;
+constexpr int kProbeAttempts = 3;  // a mismatch may be a connection to a draining old process
+constexpr auto kProbeRetryDelay = 100ms;
+
+std::string endpoint_name(const haproxy::RuntimeApiOptions& api) {
+    return api.target_prefix.empty() ? api.transport.address
+                                     : api.transport.address + " " + api.target_prefix;
+}
+
+// Whether waiting can help: an unreachable socket can come back, a refused certificate not.
+bool worth_retrying(const Error& error) {
+    for (const Error* e = &error; e != nullptr; e = e->cause()) {
+        if (e->category() == ErrorCategory::kNetwork) return true;
+    }
+    return false;
+}
+
+bool serves(const haproxy::CertInfo& info, const crypto::Certificate& leaf) {
+    return haproxy::same_serial(info.serial, leaf.serial_hex()) && info.not_after_time &&
+           std::chrono::floor<std::chrono::seconds>(*info.not_after_time) ==
+               std::chrono::floor<std::chrono::seconds>(leaf.not_after());
+}
+
+std::string crt_list_line(const DeployRequest& request, const std::string& cert_name) {
+    std::string line = cert_name;
+    for (const auto& name : request.sni) line += " " + name;
+    return line;
+}
+
+// The crt-list on disk names the certificate, so a restart keeps serving it.
+Status persist_crt_list_line(const DeployRequest& request, const std::string& cert_name) {
+    std::filesystem::path file = request.crt_list_file.empty()
+                                     ? std::filesystem::path(request.crt_list)
+                                     : request.crt_list_file;
+    std::string content;
+    if (std::filesystem::exists(file)) {
+        CERTDOCK_TRY(content, read_file(file));
+    }
+    size_t start = 0;
+    while (start < content.size()) {
+        size_t end = content.find('\n', start);
+        if (end == std::string::npos) end = content.size();
+        std::string_view line(content.data() + start, end - start);
+        std::string_view first = line.substr(0, line.find_first_of(" \t"));
+        if (first == cert_name) return {};
+        start = end + 1;
+    }
+    if (!content.empty() && content.back() != '\n') content += '\n';
+    content += crt_list_line(request, cert_name) + "\n";
+    return write_file_atomic(file, content, {.keep_previous = true});
+}
+
+Result<HaproxyAction> deliver_once(haproxy::RuntimeApi& api, const DeployRequest& request,
+                                   const std::string& cert_name, const std::string& bundle_pem) {
+    const crypto::Certificate& leaf = request.bundle.leaf;
+    CERTDOCK_TRY(std::vector<std::string> names, api.show_ssl_cert_list());
+    if (std::find(names.begin(), names.end(), cert_name) != names.end()) {
+        CERTDOCK_TRY(haproxy::CertInfo info, api.show_ssl_cert(cert_name));
+        if (serves(info, leaf)) return HaproxyAction::kAlreadyServed;
+        CERTDOCK_TRY_STATUS(haproxy::hot_update(api, cert_name, bundle_pem));
+        return HaproxyAction::kUpdated;
+    }
+    if (request.crt_list.empty()) {
+        std::string known;
+        for (size_t i = 0; i < names.size() && i < 5; ++i) known += (i ? ", " : "") + names[i];
+        if (names.size() > 5) known += ", ...";
+        return fail(ErrorCategory::kInput,
+                    "HAProxy does not serve a certificate named " + cert_name +
+                        " (it has: " + (known.empty() ? "none" : known) +
+                        "); give the name as haproxy.cfg spells the crt path, or a crt-list to "
+                        "add it to");
+    }
+    CERTDOCK_TRY_STATUS(api.new_ssl_cert(cert_name));
+    CERTDOCK_TRY_STATUS(haproxy::hot_update(api, cert_name, bundle_pem));
+    CERTDOCK_TRY_STATUS(api.add_ssl_crt_list(request.crt_list, crt_list_line(request, cert_name)));
+    return HaproxyAction::kAdded;
+}
+
+void deliver_everywhere(const DeployRequest& request, const std::string& cert_name,
+                        const std::string& bundle_pem, Clock& clock, DeployReport& report) {
+    const Clock::TimePoint start = clock.now();
+    const Clock::TimePoint give_up = start + request.retry_for;
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < request.haproxies.size(); ++i) {
+        report.haproxies.push_back({.address = endpoint_name(request.haproxies[i])});
+        pending.push_back(i);
+    }
+    std::chrono::milliseconds delay = kFirstRetryDelay;
+    while (!pending.empty()) {
+        std::vector<size_t> retry;
+        for (size_t i : pending) {
+            HaproxyOutcome& outcome = report.haproxies[i];
+            haproxy::RuntimeApi api(request.haproxies[i]);
+            ++outcome.attempts;
+            auto action = deliver_once(api, request, cert_name, bundle_pem);
+            outcome.elapsed =
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - start);
+            if (action) {
+                outcome.action = *action;
+                outcome.error.reset();
+                continue;
+            }
+            outcome.action = HaproxyAction::kFailed;
+            outcome.error = std::move(action).error();
+            if (worth_retrying(*outcome.error)) retry.push_back(i);
+        }
+        Clock::TimePoint now = clock.now();
+        if (retry.empty() || now >= give_up) break;
+        clock.sleep_for(std::min<std::chrono::milliseconds>(
+            delay, std::chrono::duration_cast<std::chrono::milliseconds>(give_up - now)));
+        delay = std::min<std::chrono::milliseconds>(delay * 2, kMaxRetryDelay);
+        pending = std::move(retry);
+    }
+}
+
+std::vector<std::string> probe_names(const DeployRequest& request) {
+    if (!request.probe_names.empty()) return request.probe_names;
+    if (!request.sni.empty()) return request.sni;
+    std::vector<std::string> names;
+    for (const auto& name : request.bundle.leaf.dns_names()) {
+        // A wildcard is proven with a label it covers.
+        names.push_back(name.starts_with("*.") ? "certdock-probe" + name.substr(1) : name);
+    }
+    if (names.empty()) names.emplace_back();  // an IP-only certificate: no SNI
+    return names;
+}
+
+ProbeOutcome probe_one(ProbeTarget target, const crypto::Certificate& leaf, Clock& clock) {
+    ProbeOutcome outcome{.target = std::move(target)};
+    for (int attempt = 1; attempt <= kProbeAttempts; ++attempt) {
+        if (attempt > 1) clock.sleep_for(kProbeRetryDelay);
+        auto chain = probe_served_chain(outcome.target);
+        if (!chain) {
+            outcome.error = std::move(chain).error();
+            continue;
+        }
+        const crypto::Certificate& served = chain->front();
+        outcome.served_serial = served.serial_hex();
+        outcome.serves_new = served.der() == leaf.der();
+        if (outcome.serves_new) {
+            outcome.error.reset();
+            return outcome;
+        }
+        outcome.error =
+            Error(ErrorCategory::kProtocol, describe(outcome.target) + " still presents serial " +
+                                                served.serial_hex() + " (" + served.subject() +
+                                                "), not the new " + leaf.serial_hex());
+    }
+    return outcome;
+}
+
+}  // namespace
+
+std::string_view action_name(HaproxyAction action) {
+    switch (action) {
+        case HaproxyAction::kUpdated:
+            return "updated";
+        case HaproxyAction::kAdded:
+            return "added";
+        case HaproxyAction::kAlreadyServed:
+            return "already served";
+        case HaproxyAction::kFailed:
+            break;
+    }
+    return "failed";
+}
+
+bool DeployReport::ok() const {
+    return std::none_of(haproxies.begin(), haproxies.end(),
+                        [](const auto& h) { return h.action == HaproxyAction::kFailed; }) &&
+           std::all_of(probes.begin(), probes.end(), [](const auto& p) { return p.serves_new; });
+}
+
+Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
+    // Checks key ↔ certificate and chain order; nothing is touched when that fails.
+    CERTDOCK_TRY(std::string bundle_pem, crypto::build_haproxy_bundle(request.bundle));
+    const std::string cert_name =
+        request.cert_name.empty() ? request.file.string() : request.cert_name;
+    DeployReport report;
+    report.serial = request.bundle.leaf.serial_hex();
+
+    std::string on_disk;
+    if (std::filesystem::exists(request.file)) {
+        CERTDOCK_TRY(on_disk, read_file(request.file));
+    }
+    report.file_changed = on_disk != bundle_pem;
+    if (report.file_changed) {
+        CERTDOCK_TRY_STATUS(
+            write_file_atomic(request.file, bundle_pem, {.mode = 0600, .keep_previous = true}));
+    }
+    if (!request.crt_list.empty()) {
+        CERTDOCK_TRY_STATUS(persist_crt_list_line(request, cert_name));
+    }
+
+    deliver_everywhere(request, cert_name, bundle_pem, clock, report);
+
+    for (const ProbeTarget& target : request.probes) {
+        for (const std::string& name : probe_names(request)) {
+            ProbeTarget named = target;
+            named.sni = name;
+            report.probes.push_back(probe_one(std::move(named), request.bundle.leaf, clock));
+        }
+    }
+    return report;
+}
+
+}  // namespace certdock::agent
