@@ -43,9 +43,11 @@ test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-# Figures next to the peers' (uacme, certbot, lego) against one Pebble; prints, never asserts.
+# Figures next to the peers' (uacme, certbot, lego) against one Pebble, then hot update against
+# HAProxy reloads under load; prints, never asserts.
 bench: build
 	CERTDOCK=$(BUILD)/apps/certdock/certdock bash bench/issue_bench.sh
+	CERTDOCK=$(BUILD)/apps/certdock/certdock bash bench/hot_update_bench.sh
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 

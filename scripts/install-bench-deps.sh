@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what bench/issue_bench.sh needs, from Debian 12 packages: pebble as the CA, the
-# peer ACME clients it is compared with, GNU time (peak RSS) and the small tools the
-# script drives them with.
+# Installs what the benchmarks need, from Debian 12 packages. bench/issue_bench.sh: pebble
+# as the CA, the peer ACME clients it is compared with, GNU time (peak RSS) and the small
+# tools the script drives them with. bench/hot_update_bench.sh: HAProxy, the load
+# generators and the Runtime API client.
 # Idempotent: packages already present are left alone, and apt is asked only when
 # something is missing.
 set -euo pipefail
@@ -15,6 +16,10 @@ bench_packages=(
     curl        # dns-01 hooks talk to challtestsrv's management API
     openssl     # generates pebble's HTTPS root + leaf
     util-linux  # unshare: uacme's CA-trust workaround
+    haproxy     # hot update vs reload: the server under test (2.6 on Debian 12)
+    wrk         # keep-alive HTTPS load
+    socat       # the Runtime API from a shell: the reference row
+    python3     # new-connection load and the serial probe (standard library only)
 )
 
 missing=()
