@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/file.hpp"
+#include "haproxy/endpoint.hpp"
 #include "haproxy/hot_update.hpp"
 #include "haproxy/replies.hpp"
 
@@ -15,11 +16,6 @@ constexpr auto kFirstRetryDelay = 250ms;
 constexpr auto kMaxRetryDelay = 4'000ms;
 constexpr int kProbeAttempts = 3;  // a mismatch may be a connection to a draining old process
 constexpr auto kProbeRetryDelay = 100ms;
-
-std::string endpoint_name(const haproxy::RuntimeApiOptions& api) {
-    return api.target_prefix.empty() ? api.transport.address
-                                     : api.transport.address + " " + api.target_prefix;
-}
 
 // Whether waiting can help: an unreachable socket can come back, a refused certificate not.
 bool worth_retrying(const Error& error) {
@@ -96,7 +92,7 @@ void deliver_everywhere(const DeployRequest& request, const std::string& cert_na
     const Clock::TimePoint give_up = start + request.retry_for;
     std::vector<size_t> pending;
     for (size_t i = 0; i < request.haproxies.size(); ++i) {
-        report.haproxies.push_back({.address = endpoint_name(request.haproxies[i])});
+        report.haproxies.push_back({.address = haproxy::describe_endpoint(request.haproxies[i])});
         pending.push_back(i);
     }
     std::chrono::milliseconds delay = kFirstRetryDelay;
