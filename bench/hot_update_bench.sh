@@ -12,7 +12,9 @@
 #                     the binary has no `deploy` command
 #   ROWS="..."        subset of "deploy socat sf sfx usr2" (default: all five)
 #   MANY=n            certificates in the large set-up (default 1000; 0 skips it)
-#   N_MANY=n          updates per row in the large set-up (default N)
+#   N_MANY=n          updates per hot row in the large set-up (default N)
+#   N_MANY_RELOAD=n   updates per reload row in the large set-up (default N_MANY); each one
+#                     loads all MANY certificates again, about a second apiece on 2 idle cores
 #   LOAD_RATE=r       new TLS connections per second, all workers together (default 150)
 #   WRK_CONNS=c       wrk keep-alive connections (default 8), each waiting WRK_DELAY_MS
 #   WRK_DELAY_MS=ms   between its requests (default 10), so the load stays moderate
@@ -28,7 +30,7 @@
 # (nbthread default, `http-request return status 200`, stats socket `level admin expose-fd
 # listeners`, hard-stop-after 5s), then starts the load, waits a second, runs N updates
 # GAP_MS apart, waits a second and stops the load. Rows:
-#   deploy  `certdock deploy --cert --key --to --haproxy-socket --probe --sni`: the wall time of
+#   deploy  `certdock deploy --cert --key --to --haproxy-socket --probe --probe-sni`: wall time of
 #           the command (process start, atomic write, Runtime API, its own TLS proof);
 #           a handshake afterwards confirms the serial
 #   socat   the bundle is written (tmp + mv), then `set ssl cert` and `commit ssl cert`, one
@@ -58,6 +60,7 @@ UPDATES=${1:-${N:-100}}
 ROWS=${ROWS:-deploy socat sf sfx usr2}
 MANY=${MANY:-1000}
 N_MANY=${N_MANY:-$UPDATES}
+N_MANY_RELOAD=${N_MANY_RELOAD:-$N_MANY}
 LOAD_RATE=${LOAD_RATE:-150}
 WRK_CONNS=${WRK_CONNS:-8}
 WRK_DELAY_MS=${WRK_DELAY_MS:-10}
@@ -77,7 +80,7 @@ die() {
 # A version-manager shim would get our signals and leave the interpreter running: use the
 # interpreter itself.
 PYTHON=$("$PYTHON" -c 'import sys; print(sys.executable)') || die "no python3 ('$PYTHON')"
-for v in UPDATES N_MANY LOAD_RATE WRK_CONNS GAP_MS SERVE_TIMEOUT; do
+for v in UPDATES N_MANY N_MANY_RELOAD LOAD_RATE WRK_CONNS GAP_MS SERVE_TIMEOUT; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 [[ $MANY =~ ^[0-9]+$ ]] || die "MANY must be a number, got '$MANY'"
@@ -159,7 +162,12 @@ find_certdock() {
     if [[ -x $CERTDOCK ]]; then
         CERTDOCK=$(cd "$(dirname "$CERTDOCK")" && pwd)/$(basename "$CERTDOCK")
         # CLI11 answers `--help` after an unknown word with the top-level help, exit 0.
-        "$CERTDOCK" deploy --help 2>&1 | grep -q -- --haproxy-socket && HAVE_DEPLOY=1
+        local help
+        help=$("$CERTDOCK" deploy --help 2>&1 || true)
+        [[ $help == *--haproxy-socket* ]] && HAVE_DEPLOY=1
+        # --sni names probe SNIs, or (when --probe-sni exists) crt-list filters.
+        DEPLOY_SNI_FLAG=--sni
+        [[ $help == *--probe-sni* ]] && DEPLOY_SNI_FLAG=--probe-sni
     fi
     if ((HAVE_DEPLOY == 0)); then
         log "no \`certdock deploy\` in '${CERTDOCK:-}': the deploy row is skipped"
@@ -184,7 +192,9 @@ export -f make_cert
 export CA_CRT CA_KEY
 
 make_certs() {
-    local max=$((UPDATES > N_MANY ? UPDATES : N_MANY)) i
+    local max=$UPDATES i
+    ((N_MANY > max)) && max=$N_MANY
+    ((N_MANY_RELOAD > max)) && max=$N_MANY_RELOAD
     mkdir -p "$CERTS/many" "$CERTS/updates" "$WORK/live"
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
         -keyout "$CA_KEY" -out "$CA_CRT" -subj /CN=hot-update-bench-ca 2>/dev/null
@@ -343,8 +353,8 @@ update_deploy() {
     local t0 t1 rc=0
     t0=$(now_us)
     "$CERTDOCK" deploy --cert "$CERTS/updates/u$1.crt" --key "$CERTS/updates/u$1.key" \
-        --to "$LIVE" --haproxy-socket "$SOCK" --probe "127.0.0.1:$PORT" --sni "$TARGET_SNI" \
-        >>"$WORK/deploy.log" 2>&1 || rc=$?
+        --to "$LIVE" --haproxy-socket "$SOCK" --probe "127.0.0.1:$PORT" \
+        "$DEPLOY_SNI_FLAG" "$TARGET_SNI" -q >>"$WORK/deploy.log" 2>&1 || rc=$?
     t1=$(now_us)
     UPD_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
     UPD_OK=0
@@ -503,7 +513,20 @@ print_machine() {
         "$WRK_CONNS keep-alive connections, ${WRK_DELAY_MS} ms between requests on each"
     echo "new TLS connections: $LOAD_RATE/s requested (python ssl, SNI $TARGET_SNI)"
     if ((HAVE_DEPLOY)); then
-        echo "certdock: $("$CERTDOCK" --version 2>&1 | head -n 1) ($CERTDOCK)"
+        local cache type
+        cache=$(dirname "$CERTDOCK")/../../CMakeCache.txt
+        type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache" 2>/dev/null || true)
+        echo "certdock: $("$CERTDOCK" --version 2>&1 | head -n 1), CMAKE_BUILD_TYPE=${type:-unknown}"
+    fi
+}
+
+updates_for() {
+    if [[ $1 == one ]]; then
+        echo "$UPDATES"
+    elif [[ $2 == deploy || $2 == socat ]]; then
+        echo "$N_MANY"
+    else
+        echo "$N_MANY_RELOAD"
     fi
 }
 
@@ -523,7 +546,7 @@ main() {
                 SKIPPED[deploy]="no \`certdock deploy\` in this binary"
                 continue
             fi
-            run_row "$setup" "$row" "$([[ $setup == one ]] && echo "$UPDATES" || echo "$N_MANY")"
+            run_row "$setup" "$row" "$(updates_for "$setup" "$row")"
         done
     done
 
