@@ -119,7 +119,11 @@ Result<HaproxyServerPtr> HaproxyServer::start(const HaproxyOptions& options) {
 
 Status HaproxyServer::write_files() {
     CERTDOCK_TRY(https_port_, free_local_port());
-    CERTDOCK_TRY(http_port_, free_local_port());
+    if (options_.http_port != 0) {
+        http_port_ = options_.http_port;
+    } else {
+        CERTDOCK_TRY(http_port_, free_local_port());
+    }
     CERTDOCK_TRY(site_bundle_, haproxy_bundle(pki_.leaf, {pki_.intermediate}));
     CERTDOCK_TRY_STATUS(write_file_atomic(site_pem(), site_bundle_, {.mode = 0600}));
     CERTDOCK_TRY_STATUS(write_file_atomic(map_file(), ""));  // 2.6 needs the file at start-up

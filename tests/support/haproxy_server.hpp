@@ -27,6 +27,12 @@ struct HaproxyOptions {
     bool user_socket = false;  // also a stats socket at level user
     bool crt_list = false;     // also a TLS bind fed by a crt-list
     bool master_cli = false;   // master-worker mode (-W) with the master CLI on master.sock
+    // The plain-HTTP (http-01) port; 0 picks a free one. Fixed when a CA's validation
+    // connects to a known port (PebbleOptions::http_port).
+    std::uint16_t http_port = 0;
+    // The http-01 map file (written empty before start); empty: <dir>/http01.map. Several
+    // servers may share one, as nodes sharing a configuration do.
+    std::filesystem::path map_file{};
     std::chrono::milliseconds start_timeout{10'000};
 };
 
@@ -54,7 +60,9 @@ public:
     std::filesystem::path master_socket() const { return dir_.path() / "master.sock"; }
     // The served certificate's file, which is also its name on the Runtime API.
     std::filesystem::path site_pem() const { return dir_.path() / "site.pem"; }
-    std::filesystem::path map_file() const { return dir_.path() / "http01.map"; }
+    std::filesystem::path map_file() const {
+        return options_.map_file.empty() ? dir_.path() / "http01.map" : options_.map_file;
+    }
     std::filesystem::path crt_list() const { return dir_.path() / "certs.crtlist"; }
     const std::filesystem::path& dir() const { return dir_.path(); }
     std::uint16_t https_port() const { return https_port_; }
