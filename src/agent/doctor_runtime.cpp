@@ -7,6 +7,7 @@
 #include "agent/doctor_checks.hpp"
 #include "agent/tls_probe.hpp"
 #include "base/encoding.hpp"
+#include "haproxy/endpoint.hpp"
 #include "haproxy/replies.hpp"
 #include "haproxy/runtime_api.hpp"
 
@@ -28,6 +29,7 @@ struct SocketToCheck {
     std::string written;
     std::optional<std::string> level;  // as declared, if known
     std::string subject;
+    std::string target_prefix;  // "@1" for a master CLI given with --socket
 };
 
 // What CliTransportOptions takes: a unix path or host:port; nothing for abns@, fd@ and such.
@@ -75,9 +77,12 @@ SocketOutcome check_socket(const Context& context, const SocketToCheck& socket) 
                     kNeedsRunning);
         return outcome;
     }
-    haproxy::RuntimeApi api(
-        {.transport = {
-             .address = *address, .io_timeout = context.options.timeout, .startup_timeout = 0ms}});
+    haproxy::RuntimeApiOptions api_options;
+    api_options.transport.address = *address;
+    api_options.target_prefix = socket.target_prefix;
+    api_options.transport.io_timeout = context.options.timeout;
+    api_options.transport.startup_timeout = 0ms;
+    haproxy::RuntimeApi api(api_options);
     auto info = api.execute("show info");
     if (!info) {
         context.add(Severity::kFailure, "socket", socket.subject,
@@ -207,14 +212,21 @@ void probe_one(const Context& context, const haproxy::Bind& bind, const ProbeTar
 void check_sockets(const Context& context) {
     std::vector<SocketToCheck> sockets;
     for (const auto& written : context.options.sockets) {
-        sockets.push_back({written, std::nullopt, written});
+        auto endpoint = haproxy::parse_runtime_api_endpoint(written);
+        if (!endpoint) {
+            context.add(Severity::kFailure, "socket", written, endpoint.error().describe(),
+                        "give --socket as a unix path, HOST:PORT, or PATH@1 for a master CLI");
+            continue;
+        }
+        sockets.push_back(
+            {endpoint->transport.address, std::nullopt, written, endpoint->target_prefix});
     }
-    if (sockets.empty()) {
+    if (context.options.sockets.empty()) {
         for (const auto& socket : context.config.stats_sockets) {
-            sockets.push_back({socket.address, socket.level, socket.where.describe()});
+            sockets.push_back({socket.address, socket.level, socket.where.describe(), ""});
         }
     }
-    if (sockets.empty()) {
+    if (sockets.empty() && context.options.sockets.empty()) {
         context.add(Severity::kFailure, "socket", context.config.file,
                     "no `stats socket` in the global section: certificates cannot be hot-loaded",
                     "add `stats socket /run/haproxy/admin.sock mode 660 level admin` to global");
