@@ -1,5 +1,7 @@
 #include "agent/deployer.hpp"
 
+#include <strings.h>
+
 #include <algorithm>
 
 #include "base/file.hpp"
@@ -26,9 +28,10 @@ bool worth_retrying(const Error& error) {
 }
 
 bool serves(const haproxy::CertInfo& info, const crypto::Certificate& leaf) {
-    return haproxy::same_serial(info.serial, leaf.serial_hex()) && info.not_after_time &&
-           std::chrono::floor<std::chrono::seconds>(*info.not_after_time) ==
-               std::chrono::floor<std::chrono::seconds>(leaf.not_after());
+    std::string fingerprint = info.sha1_fingerprint;
+    std::erase(fingerprint, ':');
+    return haproxy::same_serial(info.serial, leaf.serial_hex()) &&
+           strcasecmp(fingerprint.c_str(), hex_encode(leaf.sha1_fingerprint()).c_str()) == 0;
 }
 
 std::string crt_list_line(const DeployRequest& request, const std::string& cert_name) {

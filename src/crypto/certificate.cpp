@@ -189,6 +189,15 @@ Bytes Certificate::sha256_fingerprint() const {
     return sha256(der());
 }
 
+Bytes Certificate::sha1_fingerprint() const {
+    Bytes out(EVP_MAX_MD_SIZE);
+    unsigned int size = 0;
+    // X509_digest only fails on allocation failure; an empty result then compares unequal.
+    if (X509_digest(cert_.get(), EVP_sha1(), out.data(), &size) != 1) size = 0;
+    out.resize(size);
+    return out;
+}
+
 Result<std::vector<Certificate>> parse_certificates(std::string_view pem) {
     CERTDOCK_TRY(auto blocks, split_pem(pem));
     std::vector<Certificate> certs;

@@ -51,6 +51,8 @@ public:
     Bytes der() const;
     std::string to_pem() const;
     Bytes sha256_fingerprint() const;
+    // What HAProxy's `show ssl cert` prints as "SHA1 FingerPrint"; for comparison only.
+    Bytes sha1_fingerprint() const;
 
     X509* get() const { return cert_.get(); }
 
