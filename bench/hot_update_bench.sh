@@ -6,6 +6,8 @@
 # serial". It reports; it never asserts timings (a shared 2-core box is too noisy for that).
 #
 # Usage: bench/hot_update_bench.sh [N]     N updates per row (default 100, or $N)
+# The default run takes about ten minutes on 2 cores, most of it in the reload rows of the
+# large set-up (N_MANY_RELOAD below shortens them).
 # Environment:
 #   CERTDOCK=path     certdock binary for the "certdock deploy" row (default: `make build`
 #                     and build/apps/certdock/certdock); the row is skipped, saying so, when
@@ -207,7 +209,7 @@ make_certs() {
         done
         for ((i = 1; i <= MANY; i++)); do
             ((i == TARGET_INDEX)) && continue
-            printf '%s\n' "$(printf '%s/many/c%04d c%04d.bench.test ""' "$CERTS" "$i" "$i")"
+            printf '%s/many/c%04d c%04d.bench.test ""\n' "$CERTS" "$i" "$i"
         done
     } | xargs -P "$(nproc)" -L 1 bash -c 'make_cert "$0" "$1" "$2"'
     for ((i = 1; i <= max; i++)); do
@@ -427,7 +429,8 @@ run_row() {
     if [[ $row == usr2 ]]; then start_haproxy mw; else start_haproxy plain; fi
     probe 100000 "$SERVE_TIMEOUT"
     ((PROBE_OK)) || die "haproxy does not serve the original certificate on port $PORT"
-    log "$setup certificate(s), ${ROW_LABEL[$row]}: $n updates under load"
+    log "$([[ $setup == one ]] && echo 1 || echo "$MANY") certificate(s) loaded," \
+        "${ROW_LABEL[$row]}: $n updates under load"
     start_load
     sleep 1
     for ((i = 1; i <= n; i++)); do
