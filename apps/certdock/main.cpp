@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     certdock::cli::register_csr_commands(app, exit_code);
     certdock::cli::register_cert_commands(app, exit_code);
     certdock::cli::register_acme_commands(app, exit_code);
+    certdock::cli::register_bootstrap_command(app, exit_code);
     certdock::cli::register_deploy_command(app, exit_code);
 
     try {

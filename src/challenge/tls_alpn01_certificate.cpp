@@ -1,7 +1,6 @@
 #include "challenge/tls_alpn01_certificate.hpp"
 
 #include <arpa/inet.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <cctype>
@@ -9,18 +8,12 @@
 
 #include "challenge/task_check.hpp"
 #include "crypto/digest.hpp"
-#include "crypto/openssl_error.hpp"
-#include "crypto/x509_util.hpp"
+#include "crypto/self_signed.hpp"
 
 namespace certdock::challenge {
 namespace {
 
-using crypto::openssl_error;
-using namespace std::chrono_literals;
-
-constexpr auto kBackdate = 1h;  // clock skew at the CA
-constexpr auto kLifetime = 24h * 7;
-constexpr std::size_t kSerialBytes = 16;
+constexpr auto kLifetime = std::chrono::hours(24 * 7);
 constexpr std::string_view kSubjectCommonName = "certdock tls-alpn-01 challenge";
 
 std::string lower(std::string text) {
@@ -28,68 +21,13 @@ std::string lower(std::string text) {
     return text;
 }
 
-Status set_serial(X509* cert) {
-    std::array<unsigned char, kSerialBytes> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-        return Unexpected(openssl_error("cannot draw a random serial"));
-    }
-    bytes[0] &= 0x7f;  // positive
-    bytes[0] |= 0x40;  // and of full length
-    crypto::BignumPtr number(BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), nullptr));
-    if (!number || BN_to_ASN1_INTEGER(number.get(), X509_get_serialNumber(cert)) == nullptr) {
-        return Unexpected(openssl_error("cannot set the serial number"));
-    }
-    return {};
-}
-
-Status set_names_and_validity(X509* cert) {
-    X509_NAME* subject = X509_get_subject_name(cert);
-    const auto* cn = reinterpret_cast<const unsigned char*>(kSubjectCommonName.data());
-    auto now = std::chrono::system_clock::now();
-    using std::chrono::system_clock;
-    if (X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8, cn,
-                                   static_cast<int>(kSubjectCommonName.size()), -1, 0) != 1 ||
-        X509_set_issuer_name(cert, subject) != 1 ||
-        ASN1_TIME_set(X509_getm_notBefore(cert), system_clock::to_time_t(now - kBackdate)) ==
-            nullptr ||
-        ASN1_TIME_set(X509_getm_notAfter(cert), system_clock::to_time_t(now + kLifetime)) ==
-            nullptr) {
-        return Unexpected(openssl_error("cannot set the certificate's name and validity"));
-    }
-    return {};
-}
-
-Status add_alt_name(X509* cert, const ChallengeTask& task) {
-    bool ip = task.identifier_type == "ip";
-    std::vector<std::string> dns_names;
-    std::vector<std::string> ip_addresses;
-    (ip ? ip_addresses : dns_names).push_back(task.identifier);
-    CERTDOCK_TRY(auto names, crypto::x509::make_alt_names(dns_names, ip_addresses));
-    if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), /*crit=*/0,
-                          X509V3_ADD_DEFAULT) != 1) {
-        return Unexpected(openssl_error("cannot add subjectAltName"));
-    }
-    return {};
-}
-
-Status add_acme_identifier(X509* cert, const ChallengeTask& task) {
-    crypto::Asn1ObjectPtr oid(OBJ_txt2obj(std::string(kAcmeIdentifierOid).c_str(), /*no_name=*/1));
-    // extnValue carries the DER encoding of an OCTET STRING holding the digest: tag 0x04 and,
-    // 32 being below 128, a one-byte length.
+// extnValue of acmeIdentifier: the DER OCTET STRING holding SHA-256(key authorization), so
+// tag 0x04 and, 32 being below 128, a one-byte length.
+crypto::RawExtension acme_identifier(const ChallengeTask& task) {
     Bytes digest = crypto::sha256(task.key_authorization);
     Bytes der = {0x04, static_cast<std::uint8_t>(digest.size())};
     der.insert(der.end(), digest.begin(), digest.end());
-    crypto::Asn1OctetStringPtr value(ASN1_OCTET_STRING_new());
-    if (!oid || !value ||
-        ASN1_OCTET_STRING_set(value.get(), der.data(), static_cast<int>(der.size())) != 1) {
-        return Unexpected(openssl_error("cannot encode the acmeIdentifier extension"));
-    }
-    crypto::X509ExtensionPtr extension(
-        X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), /*crit=*/1, value.get()));
-    if (!extension || X509_add_ext(cert, extension.get(), -1) != 1) {
-        return Unexpected(openssl_error("cannot add the acmeIdentifier extension"));
-    }
-    return {};
+    return {.oid = std::string(kAcmeIdentifierOid), .critical = true, .der_value = std::move(der)};
 }
 
 }  // namespace
@@ -120,19 +58,15 @@ Result<TlsAlpn01Certificate> make_tls_alpn01_certificate(const ChallengeTask& ta
     CERTDOCK_TRY_STATUS(check_task(task, ChallengeType::kTlsAlpn01));
     CERTDOCK_TRY(auto key,
                  crypto::PrivateKey::generate(crypto::KeySpec::ecdsa(crypto::Curve::kP256)));
-    crypto::X509Ptr cert(X509_new());
-    if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
-        X509_set_pubkey(cert.get(), key.get()) != 1) {
-        return Unexpected(openssl_error("cannot allocate a certificate"));
-    }
-    CERTDOCK_TRY_STATUS(set_serial(cert.get()));
-    CERTDOCK_TRY_STATUS(set_names_and_validity(cert.get()));
-    CERTDOCK_TRY_STATUS(add_alt_name(cert.get(), task));
-    CERTDOCK_TRY_STATUS(add_acme_identifier(cert.get(), task));
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
-        return Unexpected(openssl_error("cannot sign the tls-alpn-01 certificate"));
-    }
-    return TlsAlpn01Certificate{crypto::Certificate(std::move(cert)), std::move(key)};
+    // RFC 8737 §3 asks for exactly one subjectAltName and the acmeIdentifier; nothing else.
+    crypto::SelfSignedSpec spec;
+    spec.common_name = std::string(kSubjectCommonName);
+    (task.identifier_type == "ip" ? spec.ip_addresses : spec.dns_names).push_back(task.identifier);
+    spec.lifetime = kLifetime;
+    spec.server_extensions = false;
+    spec.extra_extensions.push_back(acme_identifier(task));
+    CERTDOCK_TRY(auto certificate, crypto::make_self_signed(key, spec));
+    return TlsAlpn01Certificate{std::move(certificate), std::move(key)};
 }
 
 }  // namespace certdock::challenge
