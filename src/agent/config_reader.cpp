@@ -1,0 +1,146 @@
+#include "agent/config_reader.hpp"
+
+#include <algorithm>
+
+namespace certdock::agent::config_detail {
+
+void Context::add(std::uint32_t line, std::string key, std::string message) {
+    issues.push_back(ConfigIssue{
+        .file = file_label, .line = line, .key = std::move(key), .message = std::move(message)});
+}
+
+std::filesystem::path Context::resolve(const std::string& path) const {
+    std::filesystem::path given(path);
+    if (given.is_absolute()) return given.lexically_normal();
+    return (base_dir / given).lexically_normal();
+}
+
+std::string quote(std::string_view text) {
+    return "\"" + std::string(text) + "\"";
+}
+
+TableReader::TableReader(const TomlValue& table, std::string where,
+                         std::vector<std::string> known_keys, Context& context,
+                         const std::vector<Alias>& aliases)
+    : table_(table), where_(std::move(where)), context_(context), line_(table.location().line()) {
+    for (const auto& [key, value] : table_.as_table()) {
+        if (std::find(known_keys.begin(), known_keys.end(), key) != known_keys.end()) continue;
+        std::string message = "unknown key " + quote(key);
+        if (auto suggestion = closest_match(key, known_keys, aliases)) {
+            message += "; did you mean " + quote(*suggestion) + "?";
+        } else {
+            std::sort(known_keys.begin(), known_keys.end());
+            std::string list;
+            for (const auto& known : known_keys) list += (list.empty() ? "" : ", ") + known;
+            message += " (known keys: " + list + ")";
+        }
+        context_.add(value.location().line(), key, prefix() + message);
+    }
+}
+
+std::string TableReader::prefix() const {
+    return where_.empty() ? "" : where_ + ": ";
+}
+
+const TomlValue* TableReader::find(const std::string& key) const {
+    const auto& table = table_.as_table();
+    auto it = table.find(key);
+    return it == table.end() ? nullptr : &it->second;
+}
+
+bool TableReader::has(const std::string& key) const {
+    return find(key) != nullptr;
+}
+
+std::uint32_t TableReader::line_of(const std::string& key) const {
+    const TomlValue* value = find(key);
+    return value ? value->location().line() : line_;
+}
+
+void TableReader::problem(const std::string& key, const std::string& message) {
+    context_.add(line_of(key), key, prefix() + message);
+}
+
+void TableReader::missing(const std::string& key, const std::string& fix) {
+    context_.add(line_, key, prefix() + key + " is missing; " + fix);
+}
+
+void TableReader::wrong_type(const std::string& key, std::string_view expected) {
+    problem(key, key + " must be " + std::string(expected));
+}
+
+std::optional<std::string> TableReader::string(const std::string& key) {
+    const TomlValue* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_string()) {
+        wrong_type(key, "a string in quotes, as " + key + " = \"...\"");
+        return std::nullopt;
+    }
+    std::string text = value->as_string().str;
+    if (text.empty()) {
+        problem(key, key + " is empty; give a value or remove the line");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::vector<std::string>> TableReader::strings(const std::string& key,
+                                                             bool single_ok) {
+    const TomlValue* value = find(key);
+    if (!value) return std::nullopt;
+    if (single_ok && value->is_string()) {
+        auto one = string(key);
+        if (!one) return std::nullopt;
+        return std::vector<std::string>{*one};
+    }
+    if (!value->is_array()) {
+        wrong_type(key, "a list of strings, as " + key + " = [\"...\", \"...\"]");
+        return std::nullopt;
+    }
+    std::vector<std::string> out;
+    bool ok = true;
+    for (const auto& element : value->as_array()) {
+        if (!element.is_string() || element.as_string().str.empty()) {
+            context_.add(element.location().line(), key,
+                         prefix() + "every entry of " + key + " must be a non-empty string");
+            ok = false;
+            continue;
+        }
+        out.push_back(element.as_string().str);
+    }
+    if (!ok) return std::nullopt;
+    return out;
+}
+
+std::optional<std::int64_t> TableReader::integer(const std::string& key) {
+    const TomlValue* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_integer()) {
+        wrong_type(key, "a whole number without quotes, as " + key + " = 2048");
+        return std::nullopt;
+    }
+    return value->as_integer();
+}
+
+std::optional<std::chrono::seconds> TableReader::duration(const std::string& key) {
+    const TomlValue* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_string()) {
+        wrong_type(key, "a duration in quotes, as " + key + " = \"30d\"");
+        return std::nullopt;
+    }
+    auto parsed = parse_duration(value->as_string().str);
+    if (!parsed) {
+        problem(key, key + ": " + parsed.error().message());
+        return std::nullopt;
+    }
+    return *parsed;
+}
+
+std::optional<std::filesystem::path> TableReader::path(const std::string& key) {
+    auto text = string(key);
+    if (!text) return std::nullopt;
+    return context_.resolve(*text);
+}
+
+}  // namespace certdock::agent::config_detail
