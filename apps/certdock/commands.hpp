@@ -14,6 +14,7 @@ void register_cert_commands(CLI::App& app, int& exit_code);
 void register_acme_commands(CLI::App& app, int& exit_code);
 void register_bootstrap_command(CLI::App& app, int& exit_code);
 void register_deploy_command(CLI::App& app, int& exit_code);
+void register_doctor_command(CLI::App& app, int& exit_code);
 void register_agent_commands(CLI::App& app, int& exit_code);
 
 }  // namespace certdock::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     certdock::cli::register_acme_commands(app, exit_code);
     certdock::cli::register_bootstrap_command(app, exit_code);
     certdock::cli::register_deploy_command(app, exit_code);
+    certdock::cli::register_doctor_command(app, exit_code);
     certdock::cli::register_agent_commands(app, exit_code);
 
     try {

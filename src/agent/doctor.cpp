@@ -91,12 +91,13 @@ void Context::add(Severity severity, std::string check, std::string subject, std
 fs::path Context::resolve(const std::string& written,
                           const std::optional<std::string>& base) const {
     fs::path path(written);
-    if (path.is_absolute()) return path;
+    if (path.is_absolute()) return path.lexically_normal();
     if (base && !base->empty()) {
         fs::path base_path(*base);
-        return (base_path.is_absolute() ? base_path : base_dir / base_path) / path;
+        return ((base_path.is_absolute() ? base_path : base_dir / base_path) / path)
+            .lexically_normal();
     }
-    return base_dir / path;
+    return (base_dir / path).lexically_normal();
 }
 
 Result<crypto::KeySpec> policy_of(const haproxy::AcmeSection& acme) {
@@ -200,7 +201,8 @@ Result<DoctorReport> run_doctor(const DoctorOptions& options) {
     CERTDOCK_TRY(haproxy::Config config, haproxy::load_config(options.config));
     DoctorReport report;
     std::filesystem::path base_dir = options.base_dir.value_or(options.config.parent_path());
-    if (base_dir.empty()) base_dir = ".";
+    std::error_code ec;
+    base_dir = std::filesystem::absolute(base_dir.empty() ? "." : base_dir, ec);
     doctor::Context context{options, config, base_dir,
                             options.now.value_or(std::chrono::system_clock::now()),
                             report.findings};

@@ -1,5 +1,6 @@
 #include "haproxy/config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdlib>
@@ -173,8 +174,12 @@ private:
                 for (const auto& word : words) answers_http01 |= word == acl || word == "!" + acl;
             }
             if (!answers_http01) return;
+            std::vector<std::string> maps;
             for (const auto& word : words) {
                 for (auto& map : maps_in_expression(word)) {
+                    // A rule often reads the map twice: in its answer and in its condition.
+                    if (std::find(maps.begin(), maps.end(), map) != maps.end()) continue;
+                    maps.push_back(map);
                     config_.map_responders.push_back({section_label(), std::move(map), where});
                 }
             }

@@ -38,9 +38,9 @@ TEST(ConfigWords, EnvironmentVariablesInDoubleQuotes) {
     ::setenv("CERTDOCK_TEST_CERT_DIR", "/srv/certs", 1);
     ::unsetenv("CERTDOCK_TEST_UNSET");
     std::vector<ConfigWarning> warnings;
-    EXPECT_THAT(words("crt \"${CERTDOCK_TEST_CERT_DIR}/a.pem\" \"$CERTDOCK_TEST_CERT_DIR\"",
-                      &warnings),
-                ElementsAre("crt", "/srv/certs/a.pem", "/srv/certs"));
+    EXPECT_THAT(
+        words("crt \"${CERTDOCK_TEST_CERT_DIR}/a.pem\" \"$CERTDOCK_TEST_CERT_DIR\"", &warnings),
+        ElementsAre("crt", "/srv/certs/a.pem", "/srv/certs"));
     EXPECT_TRUE(warnings.empty());
 
     EXPECT_THAT(words("crt \"${CERTDOCK_TEST_UNSET}/a.pem\"", &warnings),
@@ -167,11 +167,19 @@ TEST(Config, ReadsTheModel) {
 }
 
 TEST(Config, MapNamesInExpressions) {
-    EXPECT_THAT(maps_in_expression("%[path,field(-1,/),map(virt@acme)]"),
-                ElementsAre("virt@acme"));
+    EXPECT_THAT(maps_in_expression("%[path,field(-1,/),map(virt@acme)]"), ElementsAre("virt@acme"));
     EXPECT_THAT(maps_in_expression("%[path,map_str(/a.map,default)] %[x,map_beg(/b.map)]"),
                 ElementsAre("/a.map", "/b.map"));
     EXPECT_THAT(maps_in_expression("bitmap(x) map_reg"), ElementsAre());
+
+    // Read in the answer and in the condition, it is still one responder.
+    Config config = must(
+        parse_config("frontend fe\n"
+                     "    http-request return lf-string \"%[path,map(/m.map)]\" if "
+                     "{ path_beg /.well-known/acme-challenge/ } { path,map(/m.map) -m found }\n",
+                     "haproxy.cfg"));
+    ASSERT_EQ(config.map_responders.size(), 1u);
+    EXPECT_EQ(config.map_responders[0].map, "/m.map");
 }
 
 TEST(Config, UnreadableFileIsAnError) {

@@ -64,6 +64,8 @@ public:
         return options_.map_file.empty() ? dir_.path() / "http01.map" : options_.map_file;
     }
     std::filesystem::path crt_list() const { return dir_.path() / "certs.crtlist"; }
+    // The generated haproxy.cfg HAProxy runs with.
+    std::filesystem::path config_file() const { return dir_.path() / "haproxy.cfg"; }
     const std::filesystem::path& dir() const { return dir_.path(); }
     std::uint16_t https_port() const { return https_port_; }
     std::uint16_t http_port() const { return http_port_; }
