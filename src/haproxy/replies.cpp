@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
+#include <iterator>
+#include <sstream>
 
 namespace certdock::haproxy {
 namespace {
@@ -221,12 +224,72 @@ std::optional<Error> generic_reply_error(std::string_view reply, std::string_vie
                          "`: Permission denied; the Runtime API socket must be declared with "
                          "`stats socket <path> level admin` in HAProxy's global section");
     }
+    if (starts_with(trimmed, "Can't find the target PID matching the prefix")) {
+        // The master CLI's answer for "@!<pid>" or "@<n>" naming no live process, e.g. a
+        // worker replaced by a reload.
+        return Error(ErrorCategory::kUsage,
+                     "HAProxy's master CLI has no process for the target of `" +
+                         std::string(command) + "` (" + reply_lines(trimmed).front() +
+                         "); the worker may have been replaced by a reload: list the current "
+                         "ones with `show proc`");
+    }
     if (starts_with(trimmed, "Unknown command")) {
         std::vector<std::string> lines = reply_lines(trimmed);
         return Error(ErrorCategory::kProtocol, "HAProxy does not know `" + std::string(command) +
                                                    "` (too old a version?): " + lines.front());
     }
     return std::nullopt;
+}
+
+bool is_certificate_lock_reply(std::string_view reply) {
+    static constexpr std::string_view kLocked = "operations on certificates are currently locked";
+    std::string lowered;
+    lowered.reserve(reply.size());
+    for (char c : reply) {
+        lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return lowered.find(kLocked) != std::string::npos;
+}
+
+Result<ProcessList> parse_proc_list(std::string_view reply) {
+    // "#<PID>  <type>  <reloads>  <uptime>  <version>", then rows such as
+    // "4242  master  0 [failed: 0]  0d00h00m01s  2.6.12-1+deb12u4" and section headers.
+    std::vector<std::string> lines = reply_lines(reply);
+    if (lines.empty() || !starts_with(lines.front(), "#<PID>")) {
+        return unexpected_reply("show proc", reply);
+    }
+    ProcessList list;
+    std::string section = "master";
+    for (size_t i = 1; i < lines.size(); ++i) {
+        const std::string& line = lines[i];
+        if (starts_with(line, "#")) {
+            section = std::string(trim(std::string_view(line).substr(1)));
+            continue;
+        }
+        std::istringstream columns(line);
+        std::vector<std::string> words{std::istream_iterator<std::string>(columns),
+                                       std::istream_iterator<std::string>()};
+        auto number = [](const std::string& text, int& out) {
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+            return error == std::errc() && end == text.data() + text.size();
+        };
+        ProcessEntry entry;
+        if (words.size() < 4 || !number(words[0], entry.pid) || entry.pid <= 0 ||
+            !number(words[2], entry.reloads)) {
+            return unexpected_reply("show proc", reply);
+        }
+        entry.type = words[1];
+        entry.version = words.back();
+        if (entry.type == "master") {
+            list.master = std::move(entry);
+        } else if (entry.type == "worker" && section == "workers") {
+            list.workers.push_back(std::move(entry));
+        } else if (entry.type == "worker" && section == "old workers") {
+            list.old_workers.push_back(std::move(entry));
+        }
+    }
+    if (!list.master) return unexpected_reply("show proc", reply);
+    return list;
 }
 
 Result<std::vector<MapEntry>> parse_map_entries(std::string_view reply) {

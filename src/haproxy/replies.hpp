@@ -69,8 +69,31 @@ Status check_commit_reply(std::string_view reply, std::string_view name);
 Status check_abort_reply(std::string_view reply, std::string_view name);
 
 // Replies HAProxy gives to any command when the socket or the request is the problem
-// ("Permission denied", "Unknown command"); nothing for other replies.
+// ("Permission denied", "Unknown command", the master CLI's "Can't find the target PID");
+// nothing for other replies.
 std::optional<Error> generic_reply_error(std::string_view reply, std::string_view command);
+
+// True when HAProxy refused a certificate command because another Runtime API client holds
+// its certificate lock (HAProxy takes it with a trylock: "Operations on certificates are
+// currently locked!", sometimes after "Can't show!" or "Can't update the certificate!").
+// Nothing was done, so the same command may simply be sent again.
+bool is_certificate_lock_reply(std::string_view reply);
+
+// One process of `show proc` on the master CLI.
+struct ProcessEntry {
+    int pid = 0;
+    std::string type{};  // "master", "worker", "program"
+    int reloads = 0;
+    std::string version{};  // "2.6.12-1+deb12u4", the last column
+};
+// `show proc`: the master, then the workers serving now, then those still finishing the
+// connections they had before a reload ("# old workers"). Programs are skipped.
+struct ProcessList {
+    std::optional<ProcessEntry> master{};
+    std::vector<ProcessEntry> workers{};
+    std::vector<ProcessEntry> old_workers{};
+};
+Result<ProcessList> parse_proc_list(std::string_view reply);
 
 // One entry of `show map <map>`: "<ref> <key> <value>", the value being the rest of the line.
 struct MapEntry {

@@ -1,11 +1,16 @@
 #include "haproxy/runtime_api.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace certdock::haproxy {
 namespace {
 
+using namespace std::chrono_literals;
+
 constexpr std::string_view kKeySuffix = ".key";
+constexpr auto kFirstLockRetryDelay = 20ms;
+constexpr auto kMaxLockRetryDelay = 640ms;
 
 // A CLI argument is split on spaces and a newline ends the command: refuse both rather than
 // send something HAProxy would read as a different command.
@@ -30,9 +35,46 @@ RuntimeApi::RuntimeApi(RuntimeApiOptions options) : options_(std::move(options))
 
 Result<std::string> RuntimeApi::send(std::string_view command, std::string request) {
     if (!options_.target_prefix.empty()) request = options_.target_prefix + " " + request;
-    CERTDOCK_TRY(std::string reply, cli_exchange(options_.transport, request, command));
+    CERTDOCK_TRY(std::string reply, exchange_when_unlocked(command, request));
     if (auto error = generic_reply_error(reply, command)) return Unexpected(std::move(*error));
     return reply;
+}
+
+Result<std::string> RuntimeApi::exchange_when_unlocked(std::string_view command,
+                                                       const std::string& request) {
+    Clock& clock = options_.transport.clock != nullptr ? *options_.transport.clock : system_clock();
+    const Clock::TimePoint give_up = clock.now() + options_.lock_timeout;
+    std::chrono::milliseconds delay = kFirstLockRetryDelay;
+    while (true) {
+        CERTDOCK_TRY(std::string reply, cli_exchange(options_.transport, request, command));
+        if (!is_certificate_lock_reply(reply)) return reply;
+        Clock::TimePoint now = clock.now();
+        if (now >= give_up) {
+            // kNetwork: like an unreachable socket, this passes if one waits longer.
+            return fail(ErrorCategory::kNetwork,
+                        "HAProxy refused `" + std::string(command) + "` for " +
+                            std::to_string(options_.lock_timeout.count()) +
+                            " ms: \"Operations on certificates are currently locked!\" (another "
+                            "Runtime API client holds the certificate lock: a commit in progress "
+                            "or a `show ssl cert` still being read); nothing was changed, try "
+                            "again once that client is done");
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - now);
+        clock.sleep_for(std::min(delay, left));
+        delay = std::min(delay * 2, kMaxLockRetryDelay);
+    }
+}
+
+Result<ProcessList> RuntimeApi::show_proc() {
+    CERTDOCK_TRY(std::string reply, cli_exchange(options_.transport, "show proc\n", "show proc"));
+    auto list = parse_proc_list(reply);
+    if (list) return list;
+    // A worker's stats socket answers "Unknown command": say what is wrong, not "too old".
+    return Unexpected(
+        Error(ErrorCategory::kUsage,
+              "`show proc` needs HAProxy's master CLI (started with -W -S <socket>); " +
+                  options_.transport.address + " is not one")
+            .caused_by(std::move(list).error()));
 }
 
 Result<std::string> RuntimeApi::execute(std::string_view command) {

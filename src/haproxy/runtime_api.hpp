@@ -6,6 +6,7 @@
 // holds no connection, so several objects may talk to one HAProxy concurrently — but HAProxy
 // has one certificate transaction per process, see hot_update.hpp).
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@ struct RuntimeApiOptions {
     // Master CLI target ("@1", "@!<pid>") put before every command; empty for a worker's
     // own stats socket.
     std::string target_prefix;
+    // How long a command HAProxy refuses with "Operations on certificates are currently
+    // locked!" (another client holds the certificate lock) is sent again, waiting 20 ms,
+    // 40 ms, ... in between on transport.clock.
+    std::chrono::milliseconds lock_timeout{3'000};
 };
 
 class RuntimeApi {
@@ -59,6 +64,10 @@ public:
     // `add ssl crt-list <crtlist> <<` with one line "<cert> [<sslopts>] [<sni> ...]".
     Status add_ssl_crt_list(std::string_view crtlist, std::string_view line);
 
+    // `show proc`, for a RuntimeApi on the master CLI; sent without target_prefix. A worker's
+    // pid from it makes a target that stays on that worker: "@!<pid>".
+    Result<ProcessList> show_proc();
+
     // Maps: `<map>` is the file name as loaded at start-up or "#<id>".
     Status add_map(std::string_view map, std::string_view key, std::string_view value);
     Status del_map(std::string_view map, std::string_view key);
@@ -66,6 +75,9 @@ public:
 
 private:
     Result<std::string> send(std::string_view command, std::string request);
+    // One exchange, sent again while HAProxy answers that the certificate lock is taken.
+    Result<std::string> exchange_when_unlocked(std::string_view command,
+                                               const std::string& request);
 
     RuntimeApiOptions options_;
 };

@@ -174,5 +174,76 @@ TEST(HotUpdate, WorksThroughTheMasterCli) {
     EXPECT_EQ(served_serial(*server), leaf.certificate.serial_hex());
 }
 
+// "@1" names a worker by its position, which after a reload may be another process; the pid
+// from `show proc` pins the update to the worker that serves now.
+TEST(HotUpdate, WorksThroughTheMasterCliAddressingTheWorkerByPid) {
+    auto server = must(test::HaproxyServer::start({.master_cli = true}));
+    RuntimeApiOptions master;
+    master.transport.address = server->master_socket().string();
+    master.transport.io_timeout = 10s;
+    ProcessList processes = must(RuntimeApi(master).show_proc());
+    ASSERT_EQ(processes.workers.size(), 1u);
+    const int pid = processes.workers.front().pid;
+
+    RuntimeApiOptions options = master;
+    options.target_prefix = "@!" + std::to_string(pid);
+    RuntimeApi api(options);
+    // The prefix reaches that very worker.
+    EXPECT_THAT(must(api.execute("show info")), HasSubstr("Pid: " + std::to_string(pid) + "\n"));
+
+    const std::string site = server->site_pem().string();
+    test::Issued leaf = new_leaf(*server);
+    auto result =
+        hot_update(api, site, must(test::haproxy_bundle(leaf, {server->pki().intermediate})));
+    ASSERT_TRUE(result) << result.error().describe();
+    EXPECT_TRUE(same_serial(result->serial, leaf.certificate.serial_hex()));
+    EXPECT_EQ(served_serial(*server), leaf.certificate.serial_hex());
+
+    // A pid that is no worker: HAProxy's master refuses to route, nothing is changed.
+    options.target_prefix = "@!999999";
+    RuntimeApi nobody(options);
+    auto refused = hot_update(nobody, site, server->site_bundle());
+    ASSERT_FALSE(refused);
+    EXPECT_THAT(refused.error().describe(), HasSubstr("@!999999"));
+    EXPECT_THAT(refused.error().describe(), HasSubstr("show proc"));
+    EXPECT_EQ(served_serial(*server), leaf.certificate.serial_hex());
+}
+
+TEST(HotUpdate, WorksOverATcpStatsSocket) {
+    auto server = must(test::HaproxyServer::start({.tcp_socket = true}));
+    RuntimeApiOptions options;
+    options.transport.address = "127.0.0.1:" + std::to_string(server->tcp_socket_port());
+    options.transport.io_timeout = 10s;
+    RuntimeApi api(options);
+    const std::string site = server->site_pem().string();
+
+    test::Issued leaf = new_leaf(*server);
+    auto result =
+        hot_update(api, site, must(test::haproxy_bundle(leaf, {server->pki().intermediate})));
+    ASSERT_TRUE(result) << result.error().describe();
+    EXPECT_FALSE(result->split);
+    EXPECT_EQ(served_serial(*server), leaf.certificate.serial_hex());
+    // The unix socket sees the same process state.
+    EXPECT_TRUE(same_serial(must(admin_api(*server).show_ssl_cert(site)).serial,
+                            leaf.certificate.serial_hex()));
+}
+
+// Over TCP too, a bundle above tune.bufsize is cut off by HAProxy; the split path gets through.
+TEST(HotUpdate, SplitBundleOverATcpStatsSocket) {
+    auto server = must(test::HaproxyServer::start({.tcp_socket = true}));
+    RuntimeApiOptions options;
+    options.transport.address = "127.0.0.1:" + std::to_string(server->tcp_socket_port());
+    options.transport.io_timeout = 10s;
+    RuntimeApi api(options);
+    const std::string site = server->site_pem().string();
+
+    test::Issued leaf = new_leaf(*server);
+    std::string bundle = must(test::haproxy_bundle(leaf, {server->pki().intermediate}));
+    auto result = hot_update(api, site, bundle, /*max_payload=*/100);
+    ASSERT_TRUE(result) << result.error().describe();
+    EXPECT_TRUE(result->split);
+    EXPECT_EQ(served_serial(*server), leaf.certificate.serial_hex());
+}
+
 }  // namespace
 }  // namespace certdock::haproxy

@@ -160,6 +160,15 @@ TEST(GenericReplyError, PermissionDeniedAsksForLevelAdmin) {
     EXPECT_FALSE(generic_reply_error("Transaction created for certificate x!\n", "set"));
 }
 
+TEST(GenericReplyError, MasterCliTargetThatIsGoneSaysToListProcesses) {
+    auto error = generic_reply_error("Can't find the target PID matching the prefix '@!4242'\n",
+                                     "show ssl cert");
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->category(), ErrorCategory::kUsage);
+    EXPECT_THAT(error->message(), HasSubstr("'@!4242'"));
+    EXPECT_THAT(error->message(), HasSubstr("show proc"));
+}
+
 TEST(ParseMapEntries, ValueIsTheRestOfTheLine) {
     auto entries = parse_map_entries("0x55d5c1430030 a b\n0x55d5c1430110 tok1 thumb 1\n\n");
     ASSERT_TRUE(entries) << entries.error().describe();
@@ -167,6 +176,73 @@ TEST(ParseMapEntries, ValueIsTheRestOfTheLine) {
                                       MapEntry{"0x55d5c1430110", "tok1", "thumb 1"}));
     EXPECT_TRUE(parse_map_entries("\n")->empty());
     EXPECT_FALSE(parse_map_entries("Unknown map identifier. Please use #<id> or <file>.\n"));
+}
+
+// The wordings of HAProxy's ssl_ckch.c / ssl_crtlist.c / acme.c when the trylock fails.
+TEST(IsCertificateLockReply, RecognisesEveryWording) {
+    EXPECT_TRUE(is_certificate_lock_reply(
+        "Can't update the certificate!\nOperations on certificates are currently locked!\n\n"));
+    EXPECT_TRUE(is_certificate_lock_reply(
+        "Can't show!\nOperations on certificates are currently locked!\n\n"));
+    EXPECT_TRUE(is_certificate_lock_reply("Operations on certificates are currently locked!\n"));
+    EXPECT_TRUE(is_certificate_lock_reply(
+        "Can't update: operations on certificates are currently locked!\n"));
+    EXPECT_FALSE(is_certificate_lock_reply("Transaction created for certificate /a.pem!\n"));
+    EXPECT_FALSE(is_certificate_lock_reply(""));
+}
+
+// Captured from Debian's HAProxy 2.6.12 started with -W -S.
+constexpr std::string_view kShowProc26 =
+    "#<PID>          <type>          <reloads>       <uptime>        <version>      \n"
+    "28766           master          1 [failed: 0]   0d00h00m05s     2.6.12-1+deb12u4\n"
+    "# workers\n"
+    "28799           worker          0               0d00h00m00s     2.6.12-1+deb12u4\n"
+    "# programs\n"
+    "\n";
+
+TEST(ParseProcList, ReadsMasterAndWorkerFromHaproxy26) {
+    auto list = parse_proc_list(kShowProc26);
+    ASSERT_TRUE(list) << list.error().describe();
+    ASSERT_TRUE(list->master);
+    EXPECT_EQ(list->master->pid, 28766);
+    EXPECT_EQ(list->master->type, "master");
+    EXPECT_EQ(list->master->reloads, 1);
+    EXPECT_EQ(list->master->version, "2.6.12-1+deb12u4");
+    ASSERT_EQ(list->workers.size(), 1u);
+    EXPECT_EQ(list->workers[0].pid, 28799);
+    EXPECT_EQ(list->workers[0].reloads, 0);
+    EXPECT_TRUE(list->old_workers.empty());
+}
+
+TEST(ParseProcList, OldWorkersAndProgramsAreKeptApart) {
+    auto list = parse_proc_list(
+        "#<PID>          <type>          <reloads>       <uptime>        <version>\n"
+        "100             master          2 [failed: 0]   0d00h01m00s     2.6.12\n"
+        "# workers\n"
+        "300             worker          0               0d00h00m02s     2.6.12\n"
+        "301             worker          0               0d00h00m02s     2.6.12\n"
+        "# old workers\n"
+        "200             worker          1               0d00h00m30s     2.6.12\n"
+        "# programs\n"
+        "400             dataplane       0               0d00h01m00s     -\n");
+    ASSERT_TRUE(list) << list.error().describe();
+    ASSERT_EQ(list->workers.size(), 2u);
+    EXPECT_EQ(list->workers[0].pid, 300);
+    EXPECT_EQ(list->workers[1].pid, 301);
+    ASSERT_EQ(list->old_workers.size(), 1u);
+    EXPECT_EQ(list->old_workers[0].pid, 200);
+    EXPECT_EQ(list->old_workers[0].reloads, 1);
+}
+
+TEST(ParseProcList, AnythingButAProcessTableIsAnError) {
+    // What a worker's own stats socket says to `show proc`.
+    auto worker = parse_proc_list("Unknown command: 'show proc'\n");
+    ASSERT_FALSE(worker);
+    EXPECT_THAT(worker.error().message(), HasSubstr("Unknown command"));
+    EXPECT_FALSE(parse_proc_list(""));
+    EXPECT_FALSE(parse_proc_list("#<PID> <type>\nabc master 0 0d 2.6\n"));
+    EXPECT_FALSE(parse_proc_list("#<PID> <type>\n# workers\n12 worker 0 0d 2.6\n"))
+        << "no master line";
 }
 
 }  // namespace

@@ -166,5 +166,34 @@ TEST(RuntimeApiLive, MapEntriesServeHttp01) {
     EXPECT_THAT(unknown.error().message(), HasSubstr("Unknown map identifier"));
 }
 
+TEST(RuntimeApiLive, ShowProcOnTheMasterCliListsMasterAndWorker) {
+    auto server = must(test::HaproxyServer::start({.master_cli = true}));
+    RuntimeApi master = api_on(server->master_socket());
+    ProcessList processes = must(master.show_proc());
+    ASSERT_TRUE(processes.master);
+    EXPECT_EQ(processes.master->type, "master");
+    EXPECT_THAT(processes.master->version, HasSubstr("2."));
+    ASSERT_EQ(processes.workers.size(), 1u);
+    EXPECT_NE(processes.workers.front().pid, processes.master->pid);
+    EXPECT_TRUE(processes.old_workers.empty());
+
+    // A worker's own stats socket is not the master CLI, and the error says so.
+    auto not_master = api_on(server->admin_socket()).show_proc();
+    ASSERT_FALSE(not_master);
+    EXPECT_THAT(not_master.error().describe(), HasSubstr("master CLI"));
+}
+
+TEST(RuntimeApiLive, TcpStatsSocketAnswersLikeTheUnixOne) {
+    auto server = must(test::HaproxyServer::start({.tcp_socket = true}));
+    RuntimeApiOptions options;
+    options.transport.address = "127.0.0.1:" + std::to_string(server->tcp_socket_port());
+    options.transport.io_timeout = 5s;
+    RuntimeApi tcp(options);
+    const std::string site = server->site_pem().string();
+    EXPECT_THAT(must(tcp.show_ssl_cert_list()), Contains(site));
+    auto info = must(tcp.show_ssl_cert(site));
+    EXPECT_TRUE(same_serial(info.serial, server->pki().leaf.certificate.serial_hex()));
+}
+
 }  // namespace
 }  // namespace certdock::haproxy

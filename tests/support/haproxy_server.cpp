@@ -136,6 +136,11 @@ Status HaproxyServer::write_files() {
     if (options_.user_socket) {
         config += "    stats socket " + user_socket().string() + " level user\n";
     }
+    if (options_.tcp_socket) {
+        CERTDOCK_TRY(tcp_socket_port_, free_local_port());
+        config +=
+            "    stats socket 127.0.0.1:" + std::to_string(tcp_socket_port_) + " level admin\n";
+    }
     config +=
         "defaults\n"
         "    mode http\n"

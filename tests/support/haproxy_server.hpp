@@ -2,7 +2,8 @@
 
 // A real HAProxy (Debian 12: 2.6) as a child process of a test, in a temporary directory,
 // foreground (-db), with a generated configuration:
-//   - stats socket <dir>/admin.sock level admin (and <dir>/user.sock level user on request);
+//   - stats socket <dir>/admin.sock level admin (and <dir>/user.sock level user, and
+//     127.0.0.1:<tcp_socket_port> level admin, on request);
 //   - frontend "fe": 127.0.0.1:<https_port> ssl crt <dir>/site.pem (leaf for "site.test"
 //     from a fresh test PKI, chain and key as one bundle), optionally 127.0.0.1:<crt_list_port>
 //     ssl crt-list <dir>/certs.crtlist (holding site.pem), and plain HTTP on
@@ -25,6 +26,7 @@ namespace certdock::test {
 
 struct HaproxyOptions {
     bool user_socket = false;  // also a stats socket at level user
+    bool tcp_socket = false;   // also a stats socket on 127.0.0.1:<tcp_socket_port> level admin
     bool crt_list = false;     // also a TLS bind fed by a crt-list
     bool master_cli = false;   // master-worker mode (-W) with the master CLI on master.sock
     // The plain-HTTP (http-01) port; 0 picks a free one. Fixed when a CA's validation
@@ -70,6 +72,7 @@ public:
     std::uint16_t https_port() const { return https_port_; }
     std::uint16_t http_port() const { return http_port_; }
     std::uint16_t crt_list_port() const { return crt_list_port_; }
+    std::uint16_t tcp_socket_port() const { return tcp_socket_port_; }
     // The PKI behind site.pem: issue replacements from pki().intermediate.
     const TestPki& pki() const { return pki_; }
     // The bundle site.pem was written with.
@@ -90,6 +93,7 @@ private:
     std::uint16_t https_port_ = 0;
     std::uint16_t http_port_ = 0;
     std::uint16_t crt_list_port_ = 0;
+    std::uint16_t tcp_socket_port_ = 0;
     ChildProcessPtr process_;
 };
 
