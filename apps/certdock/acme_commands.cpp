@@ -8,6 +8,7 @@
 #include "base/file.hpp"
 #include "challenge/dns01_hook.hpp"
 #include "challenge/dns01_rfc2136.hpp"
+#include "challenge/http01_haproxy_map.hpp"
 #include "challenge/http01_standalone.hpp"
 #include "challenge/http01_webroot.hpp"
 #include "challenge/tls_alpn01_standalone.hpp"
@@ -16,6 +17,7 @@
 #include "crypto/bundle.hpp"
 #include "crypto/csr.hpp"
 #include "dns/tsig_key.hpp"
+#include "haproxy/endpoint.hpp"
 
 namespace certdock::cli {
 namespace {
@@ -26,6 +28,10 @@ struct IssueOptions {
     std::string challenge = "http-01";
     std::string http_listen = ":80";
     std::string webroot;
+    // Runtime API of every HAProxy serving the names (unix path, HOST:PORT, master CLI
+    // PATH@1 or PATH@!PID); with haproxy_map, http-01 is answered from that map.
+    std::vector<std::string> haproxy_sockets;
+    std::string haproxy_map;
     std::string tls_alpn_listen = ":443";
     std::string dns_hook;
     std::string rfc2136_server;
@@ -84,10 +90,56 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& te
     return std::pair<std::string, std::uint16_t>(host, static_cast<std::uint16_t>(port));
 }
 
+// The issuance flow cannot act on a failed cleanup, but the operator can: say which HAProxy
+// may still hold the token.
+class WarnOnFailedCleanup final : public challenge::Solver {
+public:
+    explicit WarnOnFailedCleanup(challenge::SolverPtr inner) : inner_(std::move(inner)) {}
+    challenge::ChallengeType type() const override { return inner_->type(); }
+    Status present(const challenge::ChallengeTask& task) override { return inner_->present(task); }
+    Status wait_ready(const challenge::ChallengeTask& task) override {
+        return inner_->wait_ready(task);
+    }
+    Status cleanup(const challenge::ChallengeTask& task) override {
+        Status cleaned = inner_->cleanup(task);
+        if (!cleaned) std::cerr << "certdock: warning: " << cleaned.error().describe() << "\n";
+        return cleaned;
+    }
+
+private:
+    challenge::SolverPtr inner_;
+};
+
+// http-01 from HAProxy's own map. Every socket and the map are checked before the CA hears
+// from us, so a typo costs no order.
+Result<challenge::SolverPtr> make_haproxy_map_solver(const IssueOptions& options) {
+    challenge::Http01HaproxyMapOptions map_options;
+    map_options.map = options.haproxy_map;
+    for (const std::string& socket : options.haproxy_sockets) {
+        CERTDOCK_TRY(auto endpoint, haproxy::parse_runtime_api_endpoint(socket));
+        map_options.endpoints.push_back(std::move(endpoint));
+    }
+    CERTDOCK_TRY(auto solver, challenge::Http01HaproxyMap::create(std::move(map_options)));
+    CERTDOCK_TRY_STATUS(solver->check_ready());
+    return challenge::SolverPtr(std::make_unique<WarnOnFailedCleanup>(std::move(solver)));
+}
+
 Result<challenge::SolverPtr> make_solver(const IssueOptions& options) {
     auto type = challenge::parse_challenge_type(options.challenge);
     if (!type) {
         return fail(ErrorCategory::kUsage, "--challenge must be http-01, dns-01 or tls-alpn-01");
+    }
+    if (!options.haproxy_map.empty()) {
+        if (options.haproxy_sockets.empty()) {
+            return fail(ErrorCategory::kUsage,
+                        "--haproxy-map needs --haproxy-socket ADDRESS: the Runtime API socket "
+                        "(level admin) of every HAProxy serving port 80 for these names");
+        }
+        if (*type != challenge::ChallengeType::kHttp01) {
+            return fail(ErrorCategory::kUsage,
+                        "--haproxy-map answers http-01 only; add --challenge http-01");
+        }
+        return make_haproxy_map_solver(options);
     }
     switch (*type) {
         case challenge::ChallengeType::kHttp01: {
@@ -405,6 +457,14 @@ void register_acme_commands(CLI::App& app, int& exit_code) {
     iss->add_option("--http-listen", issue->http_listen, "http-01 responder address:port")
         ->capture_default_str();
     iss->add_option("--webroot", issue->webroot, "http-01: write tokens under this directory");
+    iss->add_option("--haproxy-socket", issue->haproxy_sockets,
+                    "HAProxy Runtime API (level admin): unix path, HOST:PORT, or master CLI "
+                    "PATH@1 / PATH@!PID; repeat for every HAProxy");
+    iss->add_option("--haproxy-map", issue->haproxy_map,
+                    "http-01: answer from this HAProxy map (the path as in map(...), or "
+                    "virt@NAME on 3.x); see docs/haproxy.md")
+        ->excludes("--webroot")
+        ->excludes("--http-listen");
     iss->add_option("--tls-alpn-listen", issue->tls_alpn_listen,
                     "tls-alpn-01 responder address:port")
         ->capture_default_str();
