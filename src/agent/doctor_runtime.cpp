@@ -177,15 +177,21 @@ std::string describe_certificate(const crypto::Certificate& cert) {
     return cert.subject() + " serial " + cert.serial_hex();
 }
 
-void probe_one(const Context& context, const haproxy::Bind& bind, const ProbeTarget& target,
-               const std::vector<const DiskCertificate*>& expected) {
+// False when nothing listens at the address, so the caller stops asking it for more names.
+bool probe_one(const Context& context, const haproxy::Bind& bind, const ProbeTarget& target,
+               const std::vector<const DiskCertificate*>& expected, size_t names_left) {
     const std::string subject = bind.where.describe();
     auto chain = probe_served_chain(target, {.timeout = context.options.timeout});
     if (!chain) {
+        bool unreachable = chain.error().message().starts_with("cannot connect");
+        std::string skipped =
+            unreachable && names_left > 0
+                ? " (" + std::to_string(names_left) + " more names on this address not probed)"
+                : "";
         context.add(Severity::kFailure, "served", subject,
-                    "cannot get the served certificate: " + chain.error().describe(),
+                    "cannot get the served certificate: " + chain.error().describe() + skipped,
                     kNeedsRunning + " (or --no-probe)");
-        return;
+        return !unreachable;
     }
     const crypto::Certificate& served = chain->front();
     Bytes fingerprint = served.sha256_fingerprint();
@@ -194,7 +200,7 @@ void probe_one(const Context& context, const haproxy::Bind& bind, const ProbeTar
             context.add(Severity::kOk, "served", subject,
                         describe(target) + " serves " + disk->use.path.string() + " (serial " +
                             served.serial_hex() + ")");
-            return;
+            return true;
         }
     }
     const DiskCertificate& wanted = *expected.front();
@@ -205,6 +211,7 @@ void probe_one(const Context& context, const haproxy::Bind& bind, const ProbeTar
                 "load the file into HAProxy: `set ssl cert " + wanted.use.path.string() +
                     " <<` with its content, then `commit ssl cert " + wanted.use.path.string() +
                     "` on the stats socket (or reload HAProxy)");
+    return true;
 }
 
 }  // namespace
@@ -275,8 +282,13 @@ void check_served(const Context& context, const std::vector<DiskCertificate>& ce
                             "");
                 continue;
             }
+            size_t names_left = expected.size();
             for (const auto& [name, disks] : expected) {
-                probe_one(context, bind, {address->host, address->port, name}, disks);
+                --names_left;
+                if (!probe_one(context, bind, {address->host, address->port, name}, disks,
+                               names_left)) {
+                    break;
+                }
             }
         }
     }

@@ -253,6 +253,22 @@ TEST_F(DoctorFiles, CrtListDirectoriesAndUnsetVariables) {
     EXPECT_THAT(report.findings, Not(Contains(finding(Severity::kFailure, "certificate", "ocsp"))));
 }
 
+TEST_F(DoctorFiles, AddressNobodyListensOnIsReportedOnce) {
+    write_bundle("site.pem", pki_.leaf);
+    write("haproxy.cfg", "frontend fe\n    bind 127.0.0.1:1 ssl crt site.pem\n");
+    DoctorOptions options{.config = path("haproxy.cfg"), .check_sockets = false};
+    DoctorReport report = must(run_doctor(options));
+    std::cerr << dump(report);
+    // Two names on the certificate, one finding for the address.
+    EXPECT_THAT(report.findings,
+                Contains(finding(Severity::kFailure, "served",
+                                 "cannot connect to 127.0.0.1:1 (SNI doctor.test)", "--offline")));
+    EXPECT_THAT(report.findings,
+                Contains(finding(Severity::kFailure, "served", "1 more names on this address")));
+    EXPECT_THAT(report.findings,
+                Not(Contains(finding(Severity::kFailure, "served", "www.doctor.test"))));
+}
+
 TEST(DoctorConfig, UnreadableConfigurationIsAnError) {
     auto report = run_doctor({.config = "/nonexistent/certdock/haproxy.cfg"});
     ASSERT_FALSE(report);
