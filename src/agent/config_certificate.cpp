@@ -217,6 +217,11 @@ CertificateConfig read_certificate(const TomlValue& table, size_t index, Context
     CertificateConfig certificate{.line = reader.line()};
     if (auto name = reader.string("name")) {
         certificate.name = *name;
+        if (!is_valid_name(*name)) {
+            reader.problem("name", "name " + quote(*name) +
+                                       " may hold letters, digits, '-', '_' and '.' only (it "
+                                       "names files and appears in logs)");
+        }
     } else if (!reader.has("name")) {
         reader.missing("name",
                        "give each certificate a name, as name = \"site\" (logs, "

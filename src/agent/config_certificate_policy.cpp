@@ -7,6 +7,7 @@
 #include <set>
 
 #include "agent/config_parse.hpp"
+#include "agent/key_policy.hpp"
 #include "base/file.hpp"
 #include "crypto/csr.hpp"
 #include "dns/server_address.hpp"
@@ -255,6 +256,13 @@ void read_key_policy(TableReader& reader, CertificateConfig& certificate,
         key.rotate_ahead = ahead.value_or(std::chrono::hours(24 * 30));
     key.key_file =
         reader.path("key-file").value_or(agent.state_dir / "keys" / (certificate.name + ".key"));
+    // A key already there must be usable and, when kept, of the configured type.
+    if (reader.context().options.check_files) {
+        if (auto detected = detect_key_policy(key); !detected) {
+            reader.problem(reader.has("key-file") ? "key-file" : "keytype",
+                           detected.error().describe());
+        }
+    }
 }
 
 void read_challenge(TableReader& reader, CertificateConfig& certificate) {

@@ -13,12 +13,6 @@
 namespace certdock::agent::config_detail {
 namespace {
 
-bool valid_name(const std::string& name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
-}
-
 void check_socket_path(TableReader& reader, const std::string& key,
                        const std::filesystem::path& path) {
     if (path.native().size() >= sizeof(sockaddr_un::sun_path)) {
@@ -230,7 +224,7 @@ std::vector<std::pair<std::string, const TomlValue*>> named_tables(const TomlVal
                             ".<name>] with " + name + " = ... inside it");
             continue;
         }
-        if (!valid_name(name)) {
+        if (!is_valid_name(name)) {
             context.add(
                 value.location().line(), name,
                 section + " " + quote(name) + ": names use letters, digits, '-', '_' and '.' only");

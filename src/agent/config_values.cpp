@@ -96,6 +96,14 @@ bool is_ip_address(std::string_view text) {
            inet_pton(AF_INET6, copy.c_str(), buffer.data()) == 1;
 }
 
+bool is_valid_name(std::string_view name) {
+    return !name.empty() && name != "." && name != ".." &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                      c == '.';
+           });
+}
+
 std::optional<std::string> dns_name_problem(std::string_view name) {
     if (name.empty()) return "an empty name";
     if (name.starts_with("*.")) name.remove_prefix(2);

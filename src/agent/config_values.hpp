@@ -22,6 +22,10 @@ std::string format_duration(std::chrono::seconds duration);
 
 bool is_ip_address(std::string_view text);
 
+// Section and certificate names: letters, digits, '-', '_' and '.', so they can name files
+// (a certificate's default key file) and appear in logs without quoting.
+bool is_valid_name(std::string_view name);
+
 // A DNS name an ACME CA can validate: letters, digits and hyphens in labels of 1 to 63
 // characters, no label starting or ending with a hyphen, 253 characters at most, at least
 // two labels; "*." in front for a wildcard. Returns why not, or nothing when it is fine.

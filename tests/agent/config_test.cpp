@@ -211,6 +211,14 @@ TEST(AgentConfig, DuplicateCertificateNamesAndFiles) {
                                       "certificate \"site\"")));
 }
 
+TEST(AgentConfig, CertificateNamesCanNameFiles) {
+    std::string text(kBase);
+    text.replace(text.find("name = \"site\""), 13, "name = \"../site\"");
+    EXPECT_THAT(only_issue(check_text(text)),
+                HasSubstr("certdock.toml:9: certificate \"../site\": name \"../site\" may hold "
+                          "letters, digits"));
+}
+
 TEST(AgentConfig, DomainsMustBeNamesOrAddresses) {
     std::string without_domains(kBase);
     without_domains.replace(without_domains.find("domains = [\"example.com\"]\n"), 26, "");
@@ -426,6 +434,20 @@ file = "site.pem"
             HasSubstr(":7: deploy-hook \"notify\": program \"" + (dir.path() / "hook.sh").string() +
                       "\" is not executable; chmod +x it"),
             HasSubstr(":13: certificate \"site\": tsig-key-file:")));
+}
+
+TEST(AgentConfig, AKeptKeyMustMatchTheConfiguredType) {
+    test::TempDir dir;
+    auto key = must(crypto::PrivateKey::generate(crypto::KeySpec::ecdsa(crypto::Curve::kP256)));
+    write(dir.path() / "site.key", must(key.to_pem()), 0600);
+    write(
+        dir.path() / "certdock.toml",
+        std::string(kBase) + "keytype = \"ECDSA\"\ncurves = \"P-384\"\nkey-file = \"site.key\"\n");
+    EXPECT_THAT(
+        only_issue(check_config(dir.path() / "certdock.toml")),
+        HasSubstr(":14: certificate \"site\": key-file \"" + (dir.path() / "site.key").string() +
+                  "\" holds an ECDSA P-256 key but the configuration asks for ECDSA "
+                  "P-384"));
 }
 
 TEST(ConfigValues, Durations) {
