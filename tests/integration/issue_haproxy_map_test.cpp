@@ -75,13 +75,14 @@ protected:
 
 TEST_F(IssueWithHaproxyMap, HaproxyAnswersTheChallengesAndTheMapIsEmptiedAfterwards) {
     std::vector<std::string> args = haproxy_flags();
-    // Two names: two tokens in the map at once.
+    // Two names: two tokens in the map at once. The bundle goes where this HAProxy loads its
+    // certificate from, as on a real host.
     args.insert(args.end(),
-                {"-d", "map.test", "-d", "www.map.test", "--out", path("site.pem").string()});
+                {"-d", "map.test", "-d", "www.map.test", "--out", haproxy_->site_pem().string()});
     CommandResult run = issue(args);
     ASSERT_EQ(run.exit_code, 0) << run.err << "\nHAProxy:\n" << haproxy_->log();
 
-    auto bundle = must(crypto::parse_haproxy_bundle(must(read_file(path("site.pem")))));
+    auto bundle = must(crypto::parse_haproxy_bundle(must(read_file(haproxy_->site_pem()))));
     ASSERT_TRUE(bundle.key.has_value());
     EXPECT_TRUE(crypto::check_key_matches(*bundle.key, bundle.leaf));
     auto names = bundle.leaf.dns_names();
@@ -98,12 +99,13 @@ TEST_F(IssueWithHaproxyMap, AFailedOrderStillEmptiesTheMap) {
     // after certdock put the token into HAProxy's map.
     ASSERT_TRUE(pebble_->add_a("unreachable.test", {"127.0.0.2"}));
     std::vector<std::string> args = haproxy_flags();
-    args.insert(args.end(), {"-d", "unreachable.test", "--out", path("site.pem").string()});
+    args.insert(args.end(), {"-d", "unreachable.test", "--out", haproxy_->site_pem().string()});
     CommandResult run = issue(args);
     EXPECT_EQ(run.exit_code, 1) << run.err;
     EXPECT_THAT(run.err, AllOf(HasSubstr("not issued"), HasSubstr("unreachable.test")));
     EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
-    EXPECT_FALSE(std::filesystem::exists(path("site.pem")));
+    EXPECT_EQ(must(read_file(haproxy_->site_pem())), haproxy_->site_bundle())
+        << "a failed run must not touch the bundle";
     EXPECT_THAT(map_entries(), IsEmpty());
 }
 
