@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "crypto/bundle.hpp"
 #include "crypto/csr.hpp"
+#include "deploy_support.hpp"
 #include "dns/tsig_key.hpp"
 #include "haproxy/endpoint.hpp"
 
@@ -28,9 +29,9 @@ struct IssueOptions {
     std::string challenge = "http-01";
     std::string http_listen = ":80";
     std::string webroot;
-    // Runtime API of every HAProxy serving the names (unix path, HOST:PORT, master CLI
-    // PATH@1 or PATH@!PID); with haproxy_map, http-01 is answered from that map.
-    std::vector<std::string> haproxy_sockets;
+    // deploy.haproxy_sockets: every HAProxy serving the names. With haproxy_map, http-01 is
+    // answered from that map; with --out, the bundle is hot-loaded into them and proven.
+    DeployFlags deploy;
     std::string haproxy_map;
     std::string tls_alpn_listen = ":443";
     std::string dns_hook;
@@ -115,7 +116,7 @@ private:
 Result<challenge::SolverPtr> make_haproxy_map_solver(const IssueOptions& options) {
     challenge::Http01HaproxyMapOptions map_options;
     map_options.map = options.haproxy_map;
-    for (const std::string& socket : options.haproxy_sockets) {
+    for (const std::string& socket : options.deploy.haproxy_sockets) {
         CERTDOCK_TRY(auto endpoint, haproxy::parse_runtime_api_endpoint(socket));
         map_options.endpoints.push_back(std::move(endpoint));
     }
@@ -130,7 +131,7 @@ Result<challenge::SolverPtr> make_solver(const IssueOptions& options) {
         return fail(ErrorCategory::kUsage, "--challenge must be http-01, dns-01 or tls-alpn-01");
     }
     if (!options.haproxy_map.empty()) {
-        if (options.haproxy_sockets.empty()) {
+        if (options.deploy.haproxy_sockets.empty()) {
             return fail(ErrorCategory::kUsage,
                         "--haproxy-map needs --haproxy-socket ADDRESS: the Runtime API socket "
                         "(level admin) of every HAProxy serving port 80 for these names");
@@ -231,7 +232,18 @@ Result<KeyMaterial> prepare_key_and_csr(const IssueOptions& options,
     return KeyMaterial{key, std::move(csr), generated};
 }
 
+// With --out and a HAProxy socket, the bundle goes through the deployer: disk, hot load, proof.
+bool delivers(const IssueOptions& options) {
+    return !options.out.empty() && !options.deploy.haproxy_sockets.empty();
+}
+
 Status check_outputs(const IssueOptions& options, bool have_key, bool key_generated) {
+    if (uses_delivery_options(options.deploy) && !delivers(options)) {
+        return fail(ErrorCategory::kUsage,
+                    "--probe, --crt-list, --sni and --cert-name deliver the certificate: give "
+                    "--out and --haproxy-socket too");
+    }
+    CERTDOCK_TRY_STATUS(check_deploy_flags(options.deploy));
     if (options.out.empty() && options.cert_out.empty() && options.fullchain_out.empty()) {
         return fail(ErrorCategory::kUsage,
                     "nowhere to write the certificate: give --out (HAProxy bundle), --cert-out or "
@@ -276,7 +288,7 @@ Status write_outputs(const IssueOptions& options, const KeyMaterial& material,
         CERTDOCK_TRY_STATUS(write_file_atomic(
             options.fullchain_out, certs.front().to_pem() + chain_pem, {.keep_previous = true}));
     }
-    if (!options.out.empty()) {
+    if (!options.out.empty() && !delivers(options)) {
         crypto::BundleParts parts{certs.front(), intermediates, material.key, std::nullopt};
         CERTDOCK_TRY(std::string bundle, crypto::build_haproxy_bundle(parts));
         CERTDOCK_TRY_STATUS(
@@ -337,6 +349,13 @@ Status run_issue(const IssueOptions& options) {
     }
     CERTDOCK_TRY_STATUS(crypto::check_chain_order(issued->chain.certificates));
     CERTDOCK_TRY_STATUS(write_outputs(options, material, issued->chain));
+    std::optional<agent::DeployReport> delivery;
+    if (delivers(options)) {
+        const auto& certs = issued->chain.certificates;
+        crypto::BundleParts parts{
+            leaf, {certs.begin() + 1, certs.end()}, material.key, std::nullopt};
+        CERTDOCK_TRY(delivery, deliver(options.deploy, parts, options.out));
+    }
 
     if (options.common.json) {
         nlohmann::json names = leaf.dns_names();
@@ -348,13 +367,19 @@ Status run_issue(const IssueOptions& options) {
                     {"issuer", leaf.issuer()},
                     {"key", leaf.public_key().identify()},
                     {"order_url", issued->order_url},
-                    {"certificate_url", issued->certificate_url}});
+                    {"certificate_url", issued->certificate_url},
+                    {"delivery",
+                     delivery ? delivery_json(*delivery, options.out) : nlohmann::json(nullptr)}});
     } else if (!options.quiet) {
         std::cout << "issued " << leaf.subject() << " serial " << leaf.serial_hex()
                   << ", valid until " << format_rfc3339(leaf.not_after()) << ", key "
                   << leaf.public_key().describe() << ", issuer " << leaf.issuer() << "\n";
     }
-    return {};
+    if (!delivery) return {};
+    if (!options.common.json && (!options.quiet || !delivery->ok())) {
+        print_delivery(*delivery, options.out);
+    }
+    return delivery_status(*delivery, options.out);
 }
 
 Status run_account_register(const AccountOptions& options) {
@@ -457,9 +482,11 @@ void register_acme_commands(CLI::App& app, int& exit_code) {
     iss->add_option("--http-listen", issue->http_listen, "http-01 responder address:port")
         ->capture_default_str();
     iss->add_option("--webroot", issue->webroot, "http-01: write tokens under this directory");
-    iss->add_option("--haproxy-socket", issue->haproxy_sockets,
+    iss->add_option("--haproxy-socket", issue->deploy.haproxy_sockets,
                     "HAProxy Runtime API (level admin): unix path, HOST:PORT, or master CLI "
-                    "PATH@1 / PATH@!PID; repeat for every HAProxy");
+                    "PATH@1 / PATH@!PID; repeat for every HAProxy. With --out, the new "
+                    "certificate is hot-loaded there (see certdock deploy)");
+    add_deploy_flags(*iss, issue->deploy);
     iss->add_option("--haproxy-map", issue->haproxy_map,
                     "http-01: answer from this HAProxy map (the path as in map(...), or "
                     "virt@NAME on 3.x); see docs/haproxy.md")

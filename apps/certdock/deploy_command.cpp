@@ -46,7 +46,13 @@ Result<crypto::BundleParts> load_bundle(const DeployOptions& options) {
 
 Status run_deploy(const DeployOptions& options) {
     CERTDOCK_TRY(crypto::BundleParts bundle, load_bundle(options));
-    return deliver(options.deploy, bundle, options.to, options.common.json, options.quiet);
+    CERTDOCK_TRY(agent::DeployReport report, deliver(options.deploy, bundle, options.to));
+    if (options.common.json) {
+        print_json(delivery_json(report, options.to));
+    } else if (!options.quiet || !report.ok()) {
+        print_delivery(report, options.to);
+    }
+    return delivery_status(report, options.to);
 }
 
 }  // namespace

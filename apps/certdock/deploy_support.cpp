@@ -9,9 +9,7 @@
 namespace certdock::cli {
 namespace {
 
-Result<agent::DeployRequest> make_request(const DeployFlags& flags,
-                                          const crypto::BundleParts& bundle,
-                                          const std::filesystem::path& file) {
+Result<agent::DeployTargets> parse_deploy_flags(const DeployFlags& flags) {
     if (flags.retry_for_seconds < 0) {
         return fail(ErrorCategory::kUsage, "--retry-for must be 0 or more seconds");
     }
@@ -20,25 +18,25 @@ Result<agent::DeployRequest> make_request(const DeployFlags& flags,
                     "--sni sets crt-list filters: give --crt-list too (use --probe-sni to choose "
                     "the names probed)");
     }
-    agent::DeployRequest request{.bundle = bundle, .file = file};
-    request.cert_name = flags.cert_name;
-    request.crt_list = flags.crt_list;
-    request.sni = flags.sni;
-    request.probe_names = flags.probe_names;
-    request.retry_for = std::chrono::milliseconds(
+    agent::DeployTargets targets;
+    targets.cert_name = flags.cert_name;
+    targets.crt_list = flags.crt_list;
+    targets.sni = flags.sni;
+    targets.probe_names = flags.probe_names;
+    targets.retry_for = std::chrono::milliseconds(
         static_cast<std::chrono::milliseconds::rep>(flags.retry_for_seconds * 1000));
     for (const auto& socket : flags.haproxy_sockets) {
         CERTDOCK_TRY(auto api, haproxy::parse_runtime_api_endpoint(socket));
         // The deployer retries a socket that is down, without holding up the others.
         api.transport.startup_timeout =
-            std::min<std::chrono::milliseconds>(request.retry_for, std::chrono::seconds(1));
-        request.haproxies.push_back(std::move(api));
+            std::min<std::chrono::milliseconds>(targets.retry_for, std::chrono::seconds(1));
+        targets.haproxies.push_back(std::move(api));
     }
     for (const auto& probe : flags.probes) {
         CERTDOCK_TRY(auto target, agent::parse_probe_address(probe, "--probe"));
-        request.probes.push_back(std::move(target));
+        targets.probes.push_back(std::move(target));
     }
-    return request;
+    return targets;
 }
 
 std::string attempts_text(const agent::HaproxyOutcome& outcome) {
@@ -47,7 +45,9 @@ std::string attempts_text(const agent::HaproxyOutcome& outcome) {
            std::to_string(outcome.elapsed.count()) + " ms";
 }
 
-void print_report(const agent::DeployReport& report, const std::filesystem::path& file) {
+}  // namespace
+
+void print_delivery(const agent::DeployReport& report, const std::filesystem::path& file) {
     std::cout << file.string() << ": "
               << (report.file_changed ? "written (previous kept as " + file.string() + ".previous)"
                                       : std::string("already holds this certificate"))
@@ -67,7 +67,7 @@ void print_report(const agent::DeployReport& report, const std::filesystem::path
     }
 }
 
-nlohmann::json report_json(const agent::DeployReport& report, const std::filesystem::path& file) {
+nlohmann::json delivery_json(const agent::DeployReport& report, const std::filesystem::path& file) {
     nlohmann::json haproxies = nlohmann::json::array();
     for (const auto& haproxy : report.haproxies) {
         haproxies.push_back({{"socket", haproxy.address},
@@ -92,10 +92,8 @@ nlohmann::json report_json(const agent::DeployReport& report, const std::filesys
         {"serial", report.serial}, {"haproxies", haproxies}, {"probes", probes}};
 }
 
-}  // namespace
-
 void add_deploy_flags(CLI::App& command, DeployFlags& flags) {
-    command.add_option("--name", flags.cert_name,
+    command.add_option("--cert-name", flags.cert_name,
                        "Certificate name in HAProxy, as haproxy.cfg spells the crt path "
                        "(default: the file's path)");
     command.add_option("--crt-list", flags.crt_list,
@@ -112,15 +110,23 @@ void add_deploy_flags(CLI::App& command, DeployFlags& flags) {
         ->capture_default_str();
 }
 
-Status deliver(const DeployFlags& flags, const crypto::BundleParts& bundle,
-               const std::filesystem::path& file, bool json, bool quiet) {
-    CERTDOCK_TRY(agent::DeployRequest request, make_request(flags, bundle, file));
-    CERTDOCK_TRY(agent::DeployReport report, agent::deploy(request));
-    if (json) {
-        print_json(report_json(report, file));
-    } else if (!quiet || !report.ok()) {
-        print_report(report, file);
-    }
+Status check_deploy_flags(const DeployFlags& flags) {
+    CERTDOCK_TRY_STATUS(parse_deploy_flags(flags));
+    return {};
+}
+
+bool uses_delivery_options(const DeployFlags& flags) {
+    return !flags.cert_name.empty() || !flags.crt_list.empty() || !flags.sni.empty() ||
+           !flags.probes.empty() || !flags.probe_names.empty();
+}
+
+Result<agent::DeployReport> deliver(const DeployFlags& flags, const crypto::BundleParts& bundle,
+                                    const std::filesystem::path& file) {
+    CERTDOCK_TRY(agent::DeployTargets targets, parse_deploy_flags(flags));
+    return agent::deploy({.bundle = bundle, .file = file, .targets = std::move(targets)});
+}
+
+Status delivery_status(const agent::DeployReport& report, const std::filesystem::path& file) {
     if (report.ok()) return {};
     size_t failed = 0;
     for (const auto& haproxy : report.haproxies) {

@@ -36,15 +36,15 @@ bool serves(const haproxy::CertInfo& info, const crypto::Certificate& leaf) {
 
 std::string crt_list_line(const DeployRequest& request, const std::string& cert_name) {
     std::string line = cert_name;
-    for (const auto& name : request.sni) line += " " + name;
+    for (const auto& name : request.targets.sni) line += " " + name;
     return line;
 }
 
 // The crt-list on disk names the certificate, so a restart keeps serving it.
 Status persist_crt_list_line(const DeployRequest& request, const std::string& cert_name) {
-    std::filesystem::path file = request.crt_list_file.empty()
-                                     ? std::filesystem::path(request.crt_list)
-                                     : request.crt_list_file;
+    std::filesystem::path file = request.targets.crt_list_file.empty()
+                                     ? std::filesystem::path(request.targets.crt_list)
+                                     : request.targets.crt_list_file;
     std::string content;
     if (std::filesystem::exists(file)) {
         CERTDOCK_TRY(content, read_file(file));
@@ -73,7 +73,7 @@ Result<HaproxyAction> deliver_once(haproxy::RuntimeApi& api, const DeployRequest
         CERTDOCK_TRY_STATUS(haproxy::hot_update(api, cert_name, bundle_pem));
         return HaproxyAction::kUpdated;
     }
-    if (request.crt_list.empty()) {
+    if (request.targets.crt_list.empty()) {
         std::string known;
         for (size_t i = 0; i < names.size() && i < 5; ++i) known += (i ? ", " : "") + names[i];
         if (names.size() > 5) known += ", ...";
@@ -85,17 +85,19 @@ Result<HaproxyAction> deliver_once(haproxy::RuntimeApi& api, const DeployRequest
     }
     CERTDOCK_TRY_STATUS(api.new_ssl_cert(cert_name));
     CERTDOCK_TRY_STATUS(haproxy::hot_update(api, cert_name, bundle_pem));
-    CERTDOCK_TRY_STATUS(api.add_ssl_crt_list(request.crt_list, crt_list_line(request, cert_name)));
+    CERTDOCK_TRY_STATUS(
+        api.add_ssl_crt_list(request.targets.crt_list, crt_list_line(request, cert_name)));
     return HaproxyAction::kAdded;
 }
 
 void deliver_everywhere(const DeployRequest& request, const std::string& cert_name,
                         const std::string& bundle_pem, Clock& clock, DeployReport& report) {
     const Clock::TimePoint start = clock.now();
-    const Clock::TimePoint give_up = start + request.retry_for;
+    const Clock::TimePoint give_up = start + request.targets.retry_for;
     std::vector<size_t> pending;
-    for (size_t i = 0; i < request.haproxies.size(); ++i) {
-        report.haproxies.push_back({.address = haproxy::describe_endpoint(request.haproxies[i])});
+    for (size_t i = 0; i < request.targets.haproxies.size(); ++i) {
+        report.haproxies.push_back(
+            {.address = haproxy::describe_endpoint(request.targets.haproxies[i])});
         pending.push_back(i);
     }
     std::chrono::milliseconds delay = kFirstRetryDelay;
@@ -103,7 +105,7 @@ void deliver_everywhere(const DeployRequest& request, const std::string& cert_na
         std::vector<size_t> retry;
         for (size_t i : pending) {
             HaproxyOutcome& outcome = report.haproxies[i];
-            haproxy::RuntimeApi api(request.haproxies[i]);
+            haproxy::RuntimeApi api(request.targets.haproxies[i]);
             ++outcome.attempts;
             auto action = deliver_once(api, request, cert_name, bundle_pem);
             outcome.elapsed =
@@ -127,8 +129,8 @@ void deliver_everywhere(const DeployRequest& request, const std::string& cert_na
 }
 
 std::vector<std::string> probe_names(const DeployRequest& request) {
-    if (!request.probe_names.empty()) return request.probe_names;
-    if (!request.sni.empty()) return request.sni;
+    if (!request.targets.probe_names.empty()) return request.targets.probe_names;
+    if (!request.targets.sni.empty()) return request.targets.sni;
     std::vector<std::string> names;
     for (const auto& name : request.bundle.leaf.dns_names()) {
         // A wildcard is proven with a label it covers.
@@ -188,7 +190,7 @@ Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
     // Checks key ↔ certificate and chain order; nothing is touched when that fails.
     CERTDOCK_TRY(std::string bundle_pem, crypto::build_haproxy_bundle(request.bundle));
     const std::string cert_name =
-        request.cert_name.empty() ? request.file.string() : request.cert_name;
+        request.targets.cert_name.empty() ? request.file.string() : request.targets.cert_name;
     DeployReport report;
     report.serial = request.bundle.leaf.serial_hex();
 
@@ -201,13 +203,13 @@ Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
         CERTDOCK_TRY_STATUS(
             write_file_atomic(request.file, bundle_pem, {.mode = 0600, .keep_previous = true}));
     }
-    if (!request.crt_list.empty()) {
+    if (!request.targets.crt_list.empty()) {
         CERTDOCK_TRY_STATUS(persist_crt_list_line(request, cert_name));
     }
 
     deliver_everywhere(request, cert_name, bundle_pem, clock, report);
 
-    for (const ProbeTarget& target : request.probes) {
+    for (const ProbeTarget& target : request.targets.probes) {
         for (const std::string& name : probe_names(request)) {
             ProbeTarget named = target;
             named.sni = name;

@@ -22,12 +22,11 @@
 
 namespace certdock::agent {
 
-struct DeployRequest {
-    crypto::BundleParts bundle;  // leaf, intermediates, key
-    // The file HAProxy loads (`bind ... crt <file>` or a crt-list line), written as one bundle.
-    std::filesystem::path file{};
+// Where a certificate goes, apart from the file: the HAProxy processes and the frontends
+// that must then present it.
+struct DeployTargets {
     // The certificate's name on the Runtime API: the path as HAProxy's configuration spells it
-    // (relative to crt-base, or as seen inside a chroot). Empty: `file`.
+    // (relative to crt-base, or as seen inside a chroot). Empty: the file's path.
     std::string cert_name{};
     std::vector<haproxy::RuntimeApiOptions> haproxies{};
     // For a certificate HAProxy does not serve yet: the crt-list it is added to (as HAProxy
@@ -40,9 +39,15 @@ struct DeployRequest {
     // that is empty, with `sni`, or else with the certificate's DNS names.
     std::vector<ProbeTarget> probes{};
     std::vector<std::string> probe_names{};
-    // How long an unreachable HAProxy is retried, and a probe that still sees the old
-    // certificate is repeated.
+    // How long an unreachable HAProxy is retried.
     std::chrono::milliseconds retry_for{30'000};
+};
+
+struct DeployRequest {
+    crypto::BundleParts bundle;  // leaf, intermediates, key
+    // The file HAProxy loads (`bind ... crt <file>` or a crt-list line), written as one bundle.
+    std::filesystem::path file{};
+    DeployTargets targets{};
 };
 
 enum class HaproxyAction {

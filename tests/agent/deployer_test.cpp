@@ -39,9 +39,9 @@ crypto::BundleParts new_bundle(const test::HaproxyServer& server,
 // Replacing site.pem, which HAProxy serves on its https port.
 DeployRequest site_request(const test::HaproxyServer& server) {
     DeployRequest request{.bundle = new_bundle(server), .file = server.site_pem()};
-    request.haproxies = {api_at(server.admin_socket())};
-    request.probes = {{.host = "127.0.0.1", .port = server.https_port()}};
-    request.retry_for = 2s;
+    request.targets.haproxies = {api_at(server.admin_socket())};
+    request.targets.probes = {{.host = "127.0.0.1", .port = server.https_port()}};
+    request.targets.retry_for = 2s;
     return request;
 }
 
@@ -124,10 +124,10 @@ TEST(Deploy, UnknownCertificateIsAddedThroughTheCrtListAndSurvivesARestart) {
     auto server = must(test::HaproxyServer::start({.crt_list = true}));
     DeployRequest request{.bundle = new_bundle(*server, {"extra.test"}),
                           .file = server->dir() / "extra.pem"};
-    request.haproxies = {api_at(server->admin_socket())};
-    request.crt_list = server->crt_list().string();
-    request.sni = {"extra.test"};
-    request.probes = {{.host = "127.0.0.1", .port = server->crt_list_port()}};
+    request.targets.haproxies = {api_at(server->admin_socket())};
+    request.targets.crt_list = server->crt_list().string();
+    request.targets.sni = {"extra.test"};
+    request.targets.probes = {{.host = "127.0.0.1", .port = server->crt_list_port()}};
 
     auto report = must(deploy(request));
     EXPECT_TRUE(report.ok()) << (report.haproxies[0].error ? report.haproxies[0].error->describe()
@@ -163,8 +163,8 @@ TEST(Deploy, UnknownCertificateWithoutCrtListIsAnError) {
 TEST(Deploy, OneHaproxyDownDoesNotStopTheOthers) {
     auto up = must(test::HaproxyServer::start());
     DeployRequest request = site_request(*up);
-    request.haproxies.push_back(api_at(up->dir() / "nothing-listens.sock"));
-    request.retry_for = 600ms;
+    request.targets.haproxies.push_back(api_at(up->dir() / "nothing-listens.sock"));
+    request.targets.retry_for = 600ms;
 
     auto report = must(deploy(request));
     EXPECT_FALSE(report.ok());
@@ -179,7 +179,7 @@ TEST(Deploy, OneHaproxyDownDoesNotStopTheOthers) {
 TEST(Deploy, HaproxyThatComesUpLaterIsRetried) {
     auto late = must(test::HaproxyServer::prepare());
     DeployRequest request = site_request(*late);
-    request.retry_for = 15s;
+    request.targets.retry_for = 15s;
     // HAProxy is started from this thread: a child dies with the thread that spawned it.
     auto deployed = std::async(std::launch::async, [&request] { return deploy(request); });
     std::this_thread::sleep_for(500ms);
@@ -197,7 +197,7 @@ TEST(Deploy, ProbeOfAFrontendStillServingTheOldCertificateFails) {
     auto updated = must(test::HaproxyServer::start());
     auto other = must(test::HaproxyServer::start());
     DeployRequest request = site_request(*updated);
-    request.probes.push_back({.host = "127.0.0.1", .port = other->https_port()});
+    request.targets.probes.push_back({.host = "127.0.0.1", .port = other->https_port()});
 
     auto report = must(deploy(request));
     EXPECT_FALSE(report.ok());

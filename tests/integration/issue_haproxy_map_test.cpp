@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "agent/tls_probe.hpp"
 #include "base/file.hpp"
 #include "crypto/bundle.hpp"
 #include "crypto/certificate.hpp"
@@ -77,10 +78,14 @@ TEST_F(IssueWithHaproxyMap, HaproxyAnswersTheChallengesAndTheMapIsEmptiedAfterwa
     std::vector<std::string> args = haproxy_flags();
     // Two names: two tokens in the map at once. The bundle goes where this HAProxy loads its
     // certificate from, as on a real host.
-    args.insert(args.end(),
-                {"-d", "map.test", "-d", "www.map.test", "--out", haproxy_->site_pem().string()});
+    // With --out and the socket, the bundle is hot-loaded and proven by a handshake.
+    const std::string frontend = "127.0.0.1:" + std::to_string(haproxy_->https_port());
+    args.insert(args.end(), {"-d", "map.test", "-d", "www.map.test", "--out",
+                             haproxy_->site_pem().string(), "--probe", frontend});
     CommandResult run = issue(args);
     ASSERT_EQ(run.exit_code, 0) << run.err << "\nHAProxy:\n" << haproxy_->log();
+    EXPECT_THAT(run.out, HasSubstr(haproxy_->admin_socket().string() + ": updated"));
+    EXPECT_THAT(run.out, HasSubstr(frontend + " (SNI www.map.test): serves the new certificate"));
 
     auto bundle = must(crypto::parse_haproxy_bundle(must(read_file(haproxy_->site_pem()))));
     ASSERT_TRUE(bundle.key.has_value());
@@ -90,6 +95,9 @@ TEST_F(IssueWithHaproxyMap, HaproxyAnswersTheChallengesAndTheMapIsEmptiedAfterwa
     EXPECT_EQ(names, (std::vector<std::string>{"map.test", "www.map.test"}));
     auto roots = must(crypto::parse_certificates(must(pebble_->root_pem())));
     EXPECT_TRUE(crypto::verify_chain(bundle.leaf, bundle.chain, roots));
+    auto served = must(agent::probe_served_chain(
+        {.host = "127.0.0.1", .port = haproxy_->https_port(), .sni = "map.test"}));
+    EXPECT_EQ(served.front().der(), bundle.leaf.der());
 
     EXPECT_THAT(map_entries(), IsEmpty());
 }
