@@ -63,14 +63,30 @@ Status persist_crt_list_line(const DeployRequest& request, const std::string& ce
     return write_file_atomic(file, content, {.keep_previous = true});
 }
 
+// HAProxy names a certificate by the path its configuration spells; without an explicit name,
+// any absolute name that is the same file as ours will do ("site.pem" run from /etc/haproxy).
+std::optional<std::string> served_name(const std::vector<std::string>& names,
+                                       const DeployRequest& request, const std::string& cert_name) {
+    if (std::find(names.begin(), names.end(), cert_name) != names.end()) return cert_name;
+    if (!request.targets.cert_name.empty()) return std::nullopt;
+    std::error_code error;
+    const auto ours = std::filesystem::weakly_canonical(request.file, error);
+    if (error) return std::nullopt;
+    for (const std::string& name : names) {
+        if (!name.starts_with('/')) continue;
+        if (std::filesystem::weakly_canonical(name, error) == ours && !error) return name;
+    }
+    return std::nullopt;
+}
+
 Result<HaproxyAction> deliver_once(haproxy::RuntimeApi& api, const DeployRequest& request,
                                    const std::string& cert_name, const std::string& bundle_pem) {
     const crypto::Certificate& leaf = request.bundle.leaf;
     CERTDOCK_TRY(std::vector<std::string> names, api.show_ssl_cert_list());
-    if (std::find(names.begin(), names.end(), cert_name) != names.end()) {
-        CERTDOCK_TRY(haproxy::CertInfo info, api.show_ssl_cert(cert_name));
+    if (auto name = served_name(names, request, cert_name)) {
+        CERTDOCK_TRY(haproxy::CertInfo info, api.show_ssl_cert(*name));
         if (serves(info, leaf)) return HaproxyAction::kAlreadyServed;
-        CERTDOCK_TRY_STATUS(haproxy::hot_update(api, cert_name, bundle_pem));
+        CERTDOCK_TRY_STATUS(haproxy::hot_update(api, *name, bundle_pem));
         return HaproxyAction::kUpdated;
     }
     if (request.targets.crt_list.empty()) {
@@ -80,8 +96,8 @@ Result<HaproxyAction> deliver_once(haproxy::RuntimeApi& api, const DeployRequest
         return fail(ErrorCategory::kInput,
                     "HAProxy does not serve a certificate named " + cert_name +
                         " (it has: " + (known.empty() ? "none" : known) +
-                        "); give the name as haproxy.cfg spells the crt path, or a crt-list to "
-                        "add it to");
+                        "); give the name as haproxy.cfg spells the crt path (--cert-name), or "
+                        "a crt-list to add it to");
     }
     CERTDOCK_TRY_STATUS(api.new_ssl_cert(cert_name));
     CERTDOCK_TRY_STATUS(haproxy::hot_update(api, cert_name, bundle_pem));

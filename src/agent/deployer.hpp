@@ -26,7 +26,8 @@ namespace certdock::agent {
 // that must then present it.
 struct DeployTargets {
     // The certificate's name on the Runtime API: the path as HAProxy's configuration spells it
-    // (relative to crt-base, or as seen inside a chroot). Empty: the file's path.
+    // (relative to crt-base, or as seen inside a chroot). Empty: whichever name HAProxy lists
+    // that is the same file, or the file's absolute path for a certificate HAProxy lacks.
     std::string cert_name{};
     std::vector<haproxy::RuntimeApiOptions> haproxies{};
     // For a certificate HAProxy does not serve yet: the crt-list it is added to (as HAProxy

@@ -73,6 +73,17 @@ TEST(Deploy, WritesTheFileHotUpdatesAndProvesIt) {
     EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
+TEST(Deploy, FileGivenByARelativePathIsFoundUnderHaproxysName) {
+    auto server = must(test::HaproxyServer::start());
+    DeployRequest request = site_request(*server);
+    request.file = std::filesystem::relative(server->site_pem());
+    ASSERT_TRUE(request.file.is_relative());
+
+    auto report = must(deploy(request));
+    EXPECT_TRUE(report.ok());
+    EXPECT_EQ(report.haproxies[0].action, HaproxyAction::kUpdated);
+}
+
 TEST(Deploy, SameCertificateAgainChangesNothing) {
     auto server = must(test::HaproxyServer::start());
     DeployRequest request = site_request(*server);
