@@ -52,6 +52,7 @@ std::string names_of(const std::vector<Section>& sections) {
 template <typename Section>
 std::vector<std::string> name_list(const std::vector<Section>& sections) {
     std::vector<std::string> out;
+    out.reserve(sections.size());
     for (const auto& section : sections) out.push_back(section.name);
     return out;
 }

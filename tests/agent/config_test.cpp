@@ -224,7 +224,7 @@ TEST(AgentConfig, DomainsMustBeNamesOrAddresses) {
     without_domains.replace(without_domains.find("domains = [\"example.com\"]\n"), 26, "");
     EXPECT_THAT(only_issue(check_text(without_domains)),
                 HasSubstr("certificate \"site\": domains is missing; list the names"));
-    auto replace_domains = [](std::string value) {
+    auto replace_domains = [](const std::string& value) {
         std::string text(kBase);
         text.replace(text.find("[\"example.com\"]"), 15, value);
         return check_text(text);
