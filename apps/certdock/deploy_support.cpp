@@ -87,9 +87,17 @@ nlohmann::json delivery_json(const agent::DeployReport& report, const std::files
                           {"error", probe.error ? nlohmann::json(probe.error->describe())
                                                 : nlohmann::json(nullptr)}});
     }
-    return {
-        {"ok", report.ok()},       {"file", file.string()},  {"file_changed", report.file_changed},
-        {"serial", report.serial}, {"haproxies", haproxies}, {"probes", probes}};
+    auto ms = [](std::chrono::microseconds time) { return time.count() / 1000.0; };
+    return {{"ok", report.ok()},
+            {"file", file.string()},
+            {"file_changed", report.file_changed},
+            {"serial", report.serial},
+            {"haproxies", haproxies},
+            {"probes", probes},
+            {"timings_ms",
+             {{"disk", ms(report.timings.disk)},
+              {"runtime_api", ms(report.timings.runtime_api)},
+              {"probes", ms(report.timings.probes)}}}};
 }
 
 void add_deploy_flags(CLI::App& command, DeployFlags& flags) {

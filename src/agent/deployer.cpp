@@ -205,10 +205,20 @@ bool DeployReport::ok() const {
 Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
     // Checks key ↔ certificate and chain order; nothing is touched when that fails.
     CERTDOCK_TRY(std::string bundle_pem, crypto::build_haproxy_bundle(request.bundle));
+    // A certificate HAProxy does not know yet is added under its absolute path, which is
+    // also what the crt-list on disk then names.
     const std::string cert_name =
-        request.targets.cert_name.empty() ? request.file.string() : request.targets.cert_name;
+        request.targets.cert_name.empty()
+            ? std::filesystem::absolute(request.file).lexically_normal().string()
+            : request.targets.cert_name;
     DeployReport report;
     report.serial = request.bundle.leaf.serial_hex();
+    auto lap = [last = std::chrono::steady_clock::now()]() mutable {
+        auto now = std::chrono::steady_clock::now();
+        auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - last);
+        last = now;
+        return elapsed;
+    };
 
     std::string on_disk;
     if (std::filesystem::exists(request.file)) {
@@ -222,8 +232,10 @@ Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
     if (!request.targets.crt_list.empty()) {
         CERTDOCK_TRY_STATUS(persist_crt_list_line(request, cert_name));
     }
+    report.timings.disk = lap();
 
     deliver_everywhere(request, cert_name, bundle_pem, clock, report);
+    report.timings.runtime_api = lap();
 
     for (const ProbeTarget& target : request.targets.probes) {
         for (const std::string& name : probe_names(request)) {
@@ -232,6 +244,7 @@ Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
             report.probes.push_back(probe_one(std::move(named), request.bundle.leaf, clock));
         }
     }
+    report.timings.probes = lap();
     return report;
 }
 

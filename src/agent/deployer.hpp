@@ -74,11 +74,20 @@ struct ProbeOutcome {
     std::optional<Error> error{};
 };
 
+// Wall time of each step, for the operator and the benchmark (the agent runs in-process, so
+// this is its "certificate ready" to "proven served" time).
+struct DeployTimings {
+    std::chrono::microseconds disk{0};         // checks, bundle, atomic write
+    std::chrono::microseconds runtime_api{0};  // every HAProxy, retries included
+    std::chrono::microseconds probes{0};       // every TLS handshake
+};
+
 struct DeployReport {
     bool file_changed = false;  // false: the file already held exactly this bundle
-    std::string serial;         // the new leaf's
-    std::vector<HaproxyOutcome> haproxies;
-    std::vector<ProbeOutcome> probes;
+    std::string serial{};       // the new leaf's
+    std::vector<HaproxyOutcome> haproxies{};
+    std::vector<ProbeOutcome> probes{};
+    DeployTimings timings{};
     bool ok() const;
 };
 
