@@ -6,19 +6,13 @@
 #include "acme/problem.hpp"
 #include "acme_setup.hpp"
 #include "base/file.hpp"
-#include "challenge/dns01_hook.hpp"
-#include "challenge/dns01_rfc2136.hpp"
-#include "challenge/http01_haproxy_map.hpp"
-#include "challenge/http01_standalone.hpp"
-#include "challenge/http01_webroot.hpp"
-#include "challenge/tls_alpn01_standalone.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
 #include "crypto/bundle.hpp"
 #include "crypto/csr.hpp"
 #include "deploy_support.hpp"
-#include "dns/tsig_key.hpp"
 #include "haproxy/endpoint.hpp"
+#include "solver_factory.hpp"
 
 namespace certdock::cli {
 namespace {
@@ -67,69 +61,21 @@ struct RevokeOptions {
     std::string reason = "unspecified";
 };
 
-// "host:port", "[v6]:port", ":port" (every address); the port is required.
-Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& text,
-                                                           const std::string& flag) {
-    size_t colon = text.rfind(':');
-    if (colon == std::string::npos) {
-        return fail(ErrorCategory::kUsage,
-                    flag + " '" + text + "': expected ADDRESS:PORT or :PORT");
-    }
-    std::string host = text.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    int port = 0;
-    try {
-        port = std::stoi(text.substr(colon + 1));
-    } catch (const std::exception&) {
-        port = -1;
-    }
-    if (port < 0 || port > 65535) {
-        return fail(ErrorCategory::kUsage, flag + " '" + text + "': the port must be 0 to 65535");
-    }
-    return std::pair<std::string, std::uint16_t>(host, static_cast<std::uint16_t>(port));
-}
-
-// The issuance flow cannot act on a failed cleanup, but the operator can: say which HAProxy
-// may still hold the token.
-class WarnOnFailedCleanup final : public challenge::Solver {
-public:
-    explicit WarnOnFailedCleanup(challenge::SolverPtr inner) : inner_(std::move(inner)) {}
-    challenge::ChallengeType type() const override { return inner_->type(); }
-    Status present(const challenge::ChallengeTask& task) override { return inner_->present(task); }
-    Status wait_ready(const challenge::ChallengeTask& task) override {
-        return inner_->wait_ready(task);
-    }
-    Status cleanup(const challenge::ChallengeTask& task) override {
-        Status cleaned = inner_->cleanup(task);
-        if (!cleaned) std::cerr << "certdock: warning: " << cleaned.error().describe() << "\n";
-        return cleaned;
-    }
-
-private:
-    challenge::SolverPtr inner_;
-};
-
-// http-01 from HAProxy's own map. Every socket and the map are checked before the CA hears
-// from us, so a typo costs no order.
-Result<challenge::SolverPtr> make_haproxy_map_solver(const IssueOptions& options) {
-    challenge::Http01HaproxyMapOptions map_options;
-    map_options.map = options.haproxy_map;
-    for (const std::string& socket : options.deploy.haproxy_sockets) {
-        CERTDOCK_TRY(auto endpoint, haproxy::parse_runtime_api_endpoint(socket));
-        map_options.endpoints.push_back(std::move(endpoint));
-    }
-    CERTDOCK_TRY(auto solver, challenge::Http01HaproxyMap::create(std::move(map_options)));
-    CERTDOCK_TRY_STATUS(solver->check_ready());
-    return challenge::SolverPtr(std::make_unique<WarnOnFailedCleanup>(std::move(solver)));
-}
-
 Result<challenge::SolverPtr> make_solver(const IssueOptions& options) {
     auto type = challenge::parse_challenge_type(options.challenge);
     if (!type) {
         return fail(ErrorCategory::kUsage, "--challenge must be http-01, dns-01 or tls-alpn-01");
     }
+    SolverSpec spec{.type = *type,
+                    .haproxy_map = options.haproxy_map,
+                    .webroot = options.webroot,
+                    .http_listen = options.http_listen,
+                    .tls_alpn_listen = options.tls_alpn_listen,
+                    .dns_hook = options.dns_hook,
+                    .rfc2136_server = options.rfc2136_server,
+                    .tsig_key_file = options.tsig_key_file,
+                    .dns_zone = options.dns_zone,
+                    .dns_check_servers = options.dns_check_servers};
     if (!options.haproxy_map.empty()) {
         if (options.deploy.haproxy_sockets.empty()) {
             return fail(ErrorCategory::kUsage,
@@ -140,45 +86,12 @@ Result<challenge::SolverPtr> make_solver(const IssueOptions& options) {
             return fail(ErrorCategory::kUsage,
                         "--haproxy-map answers http-01 only; add --challenge http-01");
         }
-        return make_haproxy_map_solver(options);
-    }
-    switch (*type) {
-        case challenge::ChallengeType::kHttp01: {
-            if (!options.webroot.empty()) {
-                return challenge::SolverPtr(
-                    std::make_unique<challenge::Http01Webroot>(options.webroot));
-            }
-            CERTDOCK_TRY(auto listen, parse_listen(options.http_listen, "--http-listen"));
-            return challenge::SolverPtr(
-                std::make_unique<challenge::Http01Standalone>(challenge::Http01StandaloneOptions{
-                    .address = listen.first, .port = listen.second}));
-        }
-        case challenge::ChallengeType::kTlsAlpn01: {
-            CERTDOCK_TRY(auto listen, parse_listen(options.tls_alpn_listen, "--tls-alpn-listen"));
-            return challenge::SolverPtr(std::make_unique<challenge::TlsAlpn01Standalone>(
-                challenge::TlsAlpn01StandaloneOptions{.address = listen.first,
-                                                      .port = listen.second}));
-        }
-        case challenge::ChallengeType::kDns01: {
-            if (!options.dns_hook.empty()) {
-                return challenge::SolverPtr(std::make_unique<challenge::Dns01Hook>(
-                    challenge::HookOptions{.executable = options.dns_hook}));
-            }
-            if (options.rfc2136_server.empty()) {
-                return fail(ErrorCategory::kUsage,
-                            "dns-01 needs --dns-hook PROGRAM or --rfc2136-server ADDRESS");
-            }
-            challenge::Rfc2136Options rfc2136;
-            rfc2136.update.server = options.rfc2136_server;
-            if (!options.tsig_key_file.empty()) {
-                CERTDOCK_TRY(rfc2136.update.key, dns::load_tsig_key(options.tsig_key_file));
-            }
-            rfc2136.zone = options.dns_zone;
-            rfc2136.check_servers = options.dns_check_servers;
-            return challenge::Dns01Rfc2136::create(std::move(rfc2136));
+        for (const std::string& socket : options.deploy.haproxy_sockets) {
+            CERTDOCK_TRY(auto endpoint, haproxy::parse_runtime_api_endpoint(socket));
+            spec.haproxy_endpoints.push_back(std::move(endpoint));
         }
     }
-    return fail(ErrorCategory::kUsage, "unknown challenge type");
+    return build_solver(spec);
 }
 
 struct KeyMaterial {

@@ -1,0 +1,412 @@
+#include "agent/renewer.hpp"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "acme/issuance.hpp"
+#include "acme/problem.hpp"
+#include "agent/deployer.hpp"
+#include "agent/key_policy.hpp"
+#include "agent/retry_schedule.hpp"
+#include "base/file.hpp"
+#include "challenge/subprocess.hpp"
+#include "crypto/bundle.hpp"
+#include "crypto/certificate.hpp"
+#include "crypto/csr.hpp"
+#include "crypto/key.hpp"
+
+namespace certdock::agent {
+namespace {
+
+SystemTime whole_seconds(SystemTime time) {
+    return std::chrono::time_point_cast<std::chrono::seconds>(time);
+}
+
+// The bundle HAProxy loads, when it holds a certificate, a chain and the certificate's key.
+std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file) {
+    auto text = read_file(file);
+    if (!text) return std::nullopt;
+    auto parts = crypto::parse_haproxy_bundle(*text);
+    if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
+        return std::nullopt;
+    }
+    return std::move(*parts);
+}
+
+Validity validity_of(const CertState& state) {
+    return {state.not_before.value_or(SystemTime{}), state.not_after.value_or(SystemTime{})};
+}
+
+RenewalPolicy renewal_policy(const CertificateConfig& certificate) {
+    RenewalPolicy policy;
+    if (certificate.renew_before) policy.renew_before = *certificate.renew_before;
+    return policy;
+}
+
+void record_certificate(CertState& state, const crypto::Certificate& leaf) {
+    state.serial = leaf.serial_hex();
+    state.not_before = leaf.not_before();
+    state.not_after = leaf.not_after();
+    state.key_pin = leaf.public_key().pin_sha256();
+}
+
+Status make_private_directory(const std::filesystem::path& file) {
+    if (!file.has_parent_path()) return {};
+    std::error_code error;
+    std::filesystem::create_directories(file.parent_path(), error);
+    if (error) {
+        return fail(ErrorCategory::kIo, "cannot create the directory " +
+                                            file.parent_path().string() + ": " + error.message());
+    }
+    return {};
+}
+
+// reuse-key on: the key in key-file, made (0600) with the policy's type when missing.
+Result<crypto::PrivateKey> stable_key(const KeyPolicy& policy, bool& created) {
+    CERTDOCK_TRY(DetectedKeySpec detected, detect_key_policy(policy));
+    if (std::filesystem::exists(policy.key_file)) {
+        CERTDOCK_TRY(std::string pem, read_file(policy.key_file));
+        auto key = crypto::PrivateKey::from_pem(pem);
+        if (!key) {
+            return Unexpected(Error(ErrorCategory::kInput, "key-file " + policy.key_file.string())
+                                  .caused_by(std::move(key).error()));
+        }
+        return key;
+    }
+    CERTDOCK_TRY(crypto::PrivateKey key, crypto::PrivateKey::generate(detected.spec));
+    CERTDOCK_TRY(std::string pem, key.to_pem());
+    CERTDOCK_TRY_STATUS(make_private_directory(policy.key_file));
+    CERTDOCK_TRY_STATUS(
+        write_file_atomic(policy.key_file, pem, {.mode = 0600, .overwrite = false}));
+    created = true;
+    return key;
+}
+
+struct KeyAndCsr {
+    crypto::PrivateKey key;
+    crypto::Csr csr;
+};
+
+// CSR mode: the CSR's key must already be in the bundle, since HAProxy needs it there and
+// certdock never sees it otherwise.
+Result<KeyAndCsr> csr_mode_material(const CertificateConfig& certificate) {
+    CERTDOCK_TRY(std::string pem, read_file(certificate.csr));
+    CERTDOCK_TRY(crypto::Csr csr, crypto::Csr::from_pem(pem));
+    auto bundle = read_bundle(certificate.placement.file);
+    if (!bundle || !bundle->key->public_key().same_key(csr.public_key())) {
+        return fail(ErrorCategory::kInput,
+                    "CSR mode: " + certificate.placement.file.string() +
+                        " must hold the key of the CSR " + certificate.csr.string() + " (" +
+                        csr.public_key().identify() +
+                        "); write it there (with any certificate for it, e.g. certdock "
+                        "bootstrap --key) before the first issuance");
+    }
+    return KeyAndCsr{std::move(*bundle->key), std::move(csr)};
+}
+
+Result<KeyAndCsr> key_material(const CertificateConfig& certificate, bool& key_created) {
+    if (certificate.csr_mode()) return csr_mode_material(certificate);
+    const KeyPolicy& policy = certificate.key;
+    std::optional<crypto::PrivateKey> key;
+    switch (policy.reuse) {
+        case ReuseKey::kOn: {
+            CERTDOCK_TRY(key, stable_key(policy, key_created));
+            break;
+        }
+        case ReuseKey::kOff: {
+            crypto::KeySpec spec = policy.spec.value_or(kDefaultKeySpec);
+            CERTDOCK_TRY(key, crypto::PrivateKey::generate(spec));
+            break;
+        }
+        case ReuseKey::kRotate:
+            return fail(ErrorCategory::kUsage,
+                        "reuse-key = \"rotate\" is not supported by the agent yet; write "
+                        "reuse-key = \"on\" (stable key) or \"off\" (a fresh key per renewal)");
+    }
+    crypto::CsrOptions options;
+    for (const auto& name : certificate.domains) {
+        const auto id = acme::identifier_for(name);
+        (id.type == "ip" ? options.ip_addresses : options.dns_names).push_back(id.value);
+    }
+    CERTDOCK_TRY(crypto::Csr csr, crypto::Csr::create(*key, options));
+    return KeyAndCsr{std::move(*key), std::move(csr)};
+}
+
+// "HAProxy /run/haproxy.sock: connection refused; probe 127.0.0.1:443 (SNI a.test): serves
+// serial 0a, not the new one".
+std::string delivery_failures(const DeployReport& report) {
+    std::string text;
+    auto add = [&](const std::string& part) { text += (text.empty() ? "" : "; ") + part; };
+    for (const auto& haproxy : report.haproxies) {
+        if (haproxy.action != HaproxyAction::kFailed) continue;
+        add("HAProxy " + haproxy.address + ": " +
+            (haproxy.error ? haproxy.error->describe() : std::string("failed")));
+    }
+    for (const auto& probe : report.probes) {
+        if (probe.serves_new) continue;
+        add("probe " + describe(probe.target) + ": " +
+            (probe.error ? probe.error->describe()
+                         : "serves serial " + probe.served_serial + ", not the new one"));
+    }
+    return "not delivered: " + text;
+}
+
+}  // namespace
+
+std::string_view due_kind_name(DueKind kind) {
+    switch (kind) {
+        case DueKind::kNotDue:
+            return "not-due";
+        case DueKind::kWaitingRetry:
+            return "waiting-retry";
+        case DueKind::kFirstIssue:
+            return "first-issue";
+        case DueKind::kRenewal:
+            return "renewal";
+        case DueKind::kRetry:
+            return "retry";
+        case DueKind::kRedeliver:
+            return "redeliver";
+    }
+    return "unknown";
+}
+
+std::vector<std::string> deploy_hook_environment(const CertificateConfig& certificate,
+                                                 std::string_view serial,
+                                                 std::string_view not_after) {
+    std::string domains;
+    for (const auto& name : certificate.domains) domains += (domains.empty() ? "" : " ") + name;
+    std::string haproxies;
+    for (const auto& name : certificate.placement.haproxy) {
+        haproxies += (haproxies.empty() ? "" : " ") + name;
+    }
+    const Placement& placement = certificate.placement;
+    return {"CERTDOCK_CERT_NAME=" + certificate.name,
+            "CERTDOCK_DOMAINS=" + domains,
+            "CERTDOCK_CERT_FILE=" + placement.file.string(),
+            "CERTDOCK_RUNTIME_NAME=" +
+                (placement.runtime_name.empty() ? placement.file.string() : placement.runtime_name),
+            "CERTDOCK_HAPROXY_TARGETS=" + haproxies,
+            "CERTDOCK_SERIAL=" + std::string(serial),
+            "CERTDOCK_NOT_AFTER=" + std::string(not_after),
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+}
+
+Renewer::Renewer(ConfigPtr config, RenewerDeps deps)
+    : config_(std::move(config)), deps_(std::move(deps)) {
+    if (!deps_.random) deps_.random = make_uniform_random();
+}
+
+void Renewer::log(const CertificateConfig& certificate, std::string_view line) const {
+    if (deps_.log) deps_.log("cert=" + certificate.name + " " + std::string(line));
+}
+
+Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
+    const SystemTime now = whole_seconds(deps_.clock->now());
+    CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
+    const bool failing = state.consecutive_failures > 0;
+    const bool retry_pending = failing && state.next_retry && *state.next_retry > now;
+    const auto& file = certificate.placement.file;
+
+    auto bundle = read_bundle(file);
+    if (!bundle || bundle->leaf.is_self_signed()) {
+        if (retry_pending) {
+            return DueCheck{DueKind::kWaitingRetry, *state.next_retry, state.next_retry_reason};
+        }
+        return DueCheck{DueKind::kFirstIssue, now,
+                        bundle ? file.string() + " holds a self-signed placeholder"
+                               : file.string() + " holds no certificate with its key yet"};
+    }
+    const std::string serial = bundle->leaf.serial_hex();
+    if (serial != state.serial) {
+        if (failing) {
+            return DueCheck{
+                DueKind::kRedeliver, now,
+                file.string() + " holds serial " + serial + ", issued but not yet proven served"};
+        }
+        // A state deleted, or a certificate put there by hand: schedule from what is served.
+        record_certificate(state, bundle->leaf);
+        state.next_renewal.reset();
+    }
+    if (failing) {
+        if (retry_pending) {
+            return DueCheck{DueKind::kWaitingRetry, *state.next_retry, state.next_retry_reason};
+        }
+        return DueCheck{DueKind::kRetry, now, state.next_retry_reason};
+    }
+    if (!state.next_renewal) {
+        RenewalDecision decision = schedule_renewal(validity_of(state), std::nullopt,
+                                                    renewal_policy(certificate), now, deps_.random);
+        state.next_renewal = decision.renew_at;
+        state.next_renewal_reason = decision.reason;
+        CERTDOCK_TRY_STATUS(deps_.states->save(certificate.name, state));
+    }
+    if (*state.next_renewal <= now) {
+        return DueCheck{DueKind::kRenewal, now, state.next_renewal_reason};
+    }
+    return DueCheck{DueKind::kNotDue, *state.next_renewal, state.next_renewal_reason};
+}
+
+Result<std::string> Renewer::renew(const CertificateConfig& certificate, const DueCheck& check,
+                                   CertState& state, bool& hooks_failed) {
+    std::optional<crypto::BundleParts> parts;
+    if (check.kind == DueKind::kRedeliver) {
+        parts = read_bundle(certificate.placement.file);
+        if (!parts) return fail(ErrorCategory::kIo, "the bundle to redeliver is gone");
+    } else {
+        bool key_created = false;
+        CERTDOCK_TRY(KeyAndCsr material, key_material(certificate, key_created));
+        if (key_created) {
+            log(certificate, "key created in " + certificate.key.key_file.string() + " (" +
+                                 material.key.describe() + ")");
+        }
+        const AcmeAccount* account = config_->find_account(certificate.acme);
+        if (account == nullptr) {
+            return fail(ErrorCategory::kInternal, "no account named " + certificate.acme);
+        }
+        CERTDOCK_TRY(challenge::SolverPtr solver, deps_.solvers(certificate));
+        CERTDOCK_TRY(acme::Client * client, deps_.clients(*account, false));
+
+        acme::IssueRequest request;
+        for (const auto& name : certificate.domains) {
+            request.identifiers.push_back(acme::identifier_for(name));
+        }
+        if (certificate.csr_mode()) {
+            request.identifiers.clear();
+            for (const auto& name : material.csr.dns_names()) {
+                request.identifiers.push_back(acme::Identifier::dns(name));
+            }
+            for (const auto& ip : material.csr.ip_addresses()) {
+                request.identifiers.push_back(acme::Identifier::ip(ip));
+            }
+        }
+        request.csr_der = material.csr.der();
+        const std::string& profile =
+            certificate.profile.empty() ? account->profile : certificate.profile;
+        if (!profile.empty()) request.profile = profile;
+        if (!certificate.preferred_chain.empty()) {
+            request.preferred_chain = certificate.preferred_chain;
+        }
+        request.timeout = deps_.issue_timeout;
+        auto progress = [&](std::string_view step) { log(certificate, step); };
+
+        log(certificate, "ordering from " + account->directory + " (" + check.reason + ")");
+        auto issued =
+            acme::issue_certificate(*client, request, {solver.get()}, *deps_.clock, progress);
+        if (!issued && acme::has_problem(issued.error(), acme::ProblemType::kAccountDoesNotExist)) {
+            log(certificate, "the CA does not know the cached account; looking it up again");
+            CERTDOCK_TRY(client, deps_.clients(*account, true));
+            issued =
+                acme::issue_certificate(*client, request, {solver.get()}, *deps_.clock, progress);
+        }
+        if (!issued) {
+            return Unexpected(
+                Error(ErrorCategory::kAcme, "not issued").caused_by(std::move(issued).error()));
+        }
+        auto& certs = issued->chain.certificates;
+        CERTDOCK_TRY_STATUS(crypto::check_chain_order(certs));
+        CERTDOCK_TRY_STATUS(crypto::check_key_matches(material.key, certs.front()));
+        log(certificate, "issued serial " + certs.front().serial_hex() + ", valid until " +
+                             format_rfc3339(certs.front().not_after()));
+        parts = crypto::BundleParts{
+            certs.front(), {certs.begin() + 1, certs.end()}, std::move(material.key), {}};
+    }
+
+    const Placement& placement = certificate.placement;
+    DeployRequest request{.bundle = *parts, .file = placement.file, .targets = {}};
+    request.targets.cert_name = placement.runtime_name;
+    for (const auto& name : placement.haproxy) {
+        if (const HaproxyTarget* target = config_->find_haproxy(name)) {
+            request.targets.haproxies.insert(request.targets.haproxies.end(),
+                                             target->sockets.begin(), target->sockets.end());
+        }
+    }
+    request.targets.crt_list = placement.crt_list.string();
+    request.targets.sni = placement.sni;
+    request.targets.probes = placement.probes;
+    request.targets.retry_for = deps_.deploy_retry_for;
+    CERTDOCK_TRY(DeployReport report, deploy(request, *deps_.clock));
+    // Disk now holds the new certificate whatever HAProxy said: a restart serves it.
+    if (!report.ok()) return fail(ErrorCategory::kNetwork, delivery_failures(report));
+    for (const auto& haproxy : report.haproxies) {
+        log(certificate,
+            "HAProxy " + haproxy.address + ": " + std::string(action_name(haproxy.action)));
+    }
+    for (const auto& probe : report.probes) {
+        log(certificate, "probe " + describe(probe.target) + ": serves the new certificate");
+    }
+
+    record_certificate(state, parts->leaf);
+    const std::string not_after = format_rfc3339(parts->leaf.not_after());
+    for (const auto& hook_name : certificate.deploy_hooks) {
+        const DeployHook* hook = config_->find_hook(hook_name);
+        if (hook == nullptr) continue;
+        challenge::detail::ProcessRun run;
+        run.argv.push_back(hook->program.string());
+        run.argv.insert(run.argv.end(), hook->args.begin(), hook->args.end());
+        run.env = deploy_hook_environment(certificate, report.serial, not_after);
+        run.timeout = hook->timeout;
+        auto outcome = challenge::detail::run_process(run);
+        if (outcome && outcome->succeeded()) {
+            log(certificate, "deploy hook " + hook_name + ": ok");
+            continue;
+        }
+        hooks_failed = true;
+        std::string why =
+            !outcome ? outcome.error().describe()
+                     : challenge::detail::describe_wait_status(outcome->wait_status) +
+                           (outcome->stderr_tail.empty()
+                                ? ""
+                                : ": " + challenge::detail::last_lines(outcome->stderr_tail, 3));
+        state.last_error = "deploy hook " + hook_name + " " + why;
+        log(certificate, "deploy hook " + hook_name + " failed: " + why);
+    }
+    return report.serial;
+}
+
+Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate) {
+    CERTDOCK_TRY(DueCheck check, check_due(certificate));
+    RenewOutcome outcome{.check = check, .next = check.next};
+    if (!check.due()) return outcome;
+
+    CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
+    const SystemTime started = whole_seconds(deps_.clock->now());
+    state.last_attempt = started;
+    auto renewed = renew(certificate, check, state, outcome.hooks_failed);
+    const SystemTime now = whole_seconds(deps_.clock->now());
+    if (renewed) {
+        RenewalDecision decision = schedule_renewal(validity_of(state), std::nullopt,
+                                                    renewal_policy(certificate), now, deps_.random);
+        state.next_renewal = decision.renew_at;
+        state.next_renewal_reason = decision.reason;
+        state.last_result = AttemptResult::kSuccess;
+        state.last_success = now;
+        state.consecutive_failures = 0;
+        state.next_retry.reset();
+        state.next_retry_reason.clear();
+        outcome.result = RenewResult::kDelivered;
+        outcome.serial = *renewed;
+        outcome.next = decision.renew_at;
+        log(certificate, "delivered serial " + *renewed + "; next renewal " +
+                             format_rfc3339(decision.renew_at) + " (" + decision.reason + ")");
+    } else {
+        RetryInput input{.consecutive_failures = state.consecutive_failures + 1,
+                         .last_failure = now};
+        if (state.not_after) input.current = validity_of(state);
+        RetryDecision retry = schedule_retry(input);
+        state.last_result = AttemptResult::kFailure;
+        state.last_error = renewed.error().describe();
+        state.consecutive_failures = input.consecutive_failures;
+        state.next_retry = retry.retry_at;
+        state.next_retry_reason = retry.reason;
+        outcome.result = RenewResult::kFailed;
+        outcome.error = state.last_error;
+        outcome.next = retry.retry_at;
+        log(certificate, "failed: " + state.last_error + "; " + retry.reason);
+    }
+    CERTDOCK_TRY_STATUS(deps_.states->save(certificate.name, state));
+    return outcome;
+}
+
+}  // namespace certdock::agent
