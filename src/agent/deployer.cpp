@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/file.hpp"
+#include "haproxy/crt_list.hpp"
 #include "haproxy/endpoint.hpp"
 #include "haproxy/hot_update.hpp"
 #include "haproxy/replies.hpp"
@@ -49,14 +50,10 @@ Status persist_crt_list_line(const DeployRequest& request, const std::string& ce
     if (std::filesystem::exists(file)) {
         CERTDOCK_TRY(content, read_file(file));
     }
-    size_t start = 0;
-    while (start < content.size()) {
-        size_t end = content.find('\n', start);
-        if (end == std::string::npos) end = content.size();
-        std::string_view line(content.data() + start, end - start);
-        std::string_view first = line.substr(0, line.find_first_of(" \t"));
-        if (first == cert_name) return {};
-        start = end + 1;
+    std::vector<haproxy::ConfigWarning> ignored;
+    CERTDOCK_TRY(auto entries, haproxy::parse_crt_list(content, file.string(), ignored));
+    for (const auto& entry : entries) {
+        if (entry.crt == cert_name) return {};
     }
     if (!content.empty() && content.back() != '\n') content += '\n';
     content += crt_list_line(request, cert_name) + "\n";
