@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "agent/config.hpp"
+#include "agent_import_command.hpp"
 #include "agent_run.hpp"
 #include "cli_support.hpp"
 #include "commands.hpp"
@@ -64,6 +65,7 @@ void register_agent_commands(CLI::App& app, int& exit_code) {
     agent->require_subcommand(1);
     register_check(*agent, exit_code);
     register_agent_run(*agent, exit_code);
+    register_agent_import(*agent, exit_code);
 }
 
 }  // namespace certdock::cli
