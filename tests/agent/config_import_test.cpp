@@ -208,6 +208,48 @@ crt-store
     EXPECT_EQ(config->certificates[0].key.spec->describe(), "RSA 2048");
 }
 
+// HAProxy 3.2's ssl-f-use names the certificate in the frontend; the map comes from the
+// http-request rule when the acme section names none.
+TEST(AgentImport, SslFUseCertificateWithTheMapOfTheResponderRule) {
+    ImportResult result = import(R"(global
+    stats socket /run/haproxy/admin.sock
+acme LE
+    directory https://ca.example/dir
+frontend fe
+    bind 192.0.2.1:8443 ssl
+    ssl-f-use crt /etc/haproxy/site.pem acme LE domains "example.com"
+    http-request return status 200 lf-string "%[path,field(-1,/),map(/etc/haproxy/acme.map)]" if { path_beg /.well-known/acme-challenge/ }
+)");
+    EXPECT_THAT(notes(result), ElementsAre(HasSubstr("haproxy.cfg:3: account key")));
+    ConfigPtr config = accepted(result);
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->haproxies[0].map, "/etc/haproxy/acme.map");
+    const CertificateConfig& site = config->certificates[0];
+    EXPECT_EQ(site.placement.file, "/etc/haproxy/site.pem");
+    EXPECT_EQ(site.placement.runtime_name, "");  // HAProxy names it by its file
+    ASSERT_EQ(site.placement.probes.size(), 1u);
+}
+
+TEST(AgentImport, WildcardWithHttp01IsWrittenAsDns01) {
+    ImportResult result = import(R"(global
+    crt-base /etc/haproxy
+    stats socket /run/haproxy/admin.sock level admin
+acme LE
+    directory https://ca.example/dir
+    map virt@acme
+crt-store
+    load crt "wild.pem" acme LE domains "*.example.com"
+)");
+    EXPECT_THAT(notes(result),
+                ElementsAre(HasSubstr("haproxy.cfg:8: a wildcard can only be validated with "
+                                      "dns-01"),
+                            HasSubstr("haproxy.cfg:8: dns-01: HAProxy's DNS provider settings")));
+    ConfigPtr config = accepted(result);
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->certificates[0].challenge.type, challenge::ChallengeType::kDns01);
+    EXPECT_EQ(config->certificates[0].placement.file, "/etc/haproxy/wild.pem");
+}
+
 TEST(AgentImport, NoAcmeCertificateMeansNothingToImport) {
     ImportResult result = import("frontend fe\n    bind :443 ssl crt /etc/haproxy/site.pem\n");
     EXPECT_EQ(result.certificates, 0);
