@@ -25,6 +25,7 @@ namespace {
 using test::CommandResult;
 using test::must;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class AgentRun : public ::testing::Test {
 protected:
@@ -75,6 +76,10 @@ protected:
             "map = \"" +
             haproxy_->map_file().string() +
             "\"\n"
+            "[deploy-hook.record]\n"
+            "program = \"" +
+            path("record.sh").string() +
+            "\"\n"
             "[[certificate]]\n"
             "name = \"site\"\n"
             "domains = [\"site.test\"]\n"
@@ -83,7 +88,11 @@ protected:
             challenge + "file = \"" + site_pem().string() +
             "\"\n"
             "probe = [\"127.0.0.1:" +
-            std::to_string(haproxy_->https_port()) + "\"]\n";
+            std::to_string(haproxy_->https_port()) + "\"]\n" + "deploy-hooks = [\"record\"]\n";
+        // The deploy hook appends its environment to hook.env.
+        ASSERT_TRUE(write_file_atomic(path("record.sh"),
+                                      "#!/bin/sh\nenv >> \"" + path("hook.env").string() + "\"\n",
+                                      {.mode = 0755}));
         ASSERT_TRUE(write_file_atomic(path("certdock.toml"), text));
     }
 
@@ -137,6 +146,12 @@ TEST_F(AgentRun, IssuesDeliversAndThenLeavesTheCertificateAlone) {
     auto roots = must(crypto::parse_certificates(must(pebble_->root_pem())));
     EXPECT_TRUE(crypto::verify_chain(parts.leaf, parts.chain, roots));
     EXPECT_EQ(served().der(), parts.leaf.der());
+
+    const std::string hook_env = must(read_file(path("hook.env")));
+    EXPECT_THAT(hook_env, HasSubstr("CERTDOCK_CERT_NAME=site\n"));
+    EXPECT_THAT(hook_env, HasSubstr("CERTDOCK_SERIAL=" + parts.leaf.serial_hex() + "\n"));
+    EXPECT_THAT(hook_env, HasSubstr("CERTDOCK_CERT_FILE=" + site_pem().string() + "\n"));
+    EXPECT_THAT(hook_env, Not(HasSubstr("PRIVATE KEY")));
 
     agent::CertState recorded = state();
     EXPECT_EQ(recorded.serial, parts.leaf.serial_hex());
@@ -192,6 +207,7 @@ TEST_F(AgentRun, AHaproxyDownDuringDeliveryIsRecordedAndTheNextRunDelivers) {
     // Disk first: the new certificate is there for HAProxy's next start.
     auto issued = bundle();
     EXPECT_FALSE(issued.leaf.is_self_signed());
+    EXPECT_FALSE(std::filesystem::exists(path("hook.env"))) << "hooks run only after a delivery";
 
     ASSERT_TRUE(haproxy_->launch());
     CommandResult up = run_once();
@@ -201,6 +217,8 @@ TEST_F(AgentRun, AHaproxyDownDuringDeliveryIsRecordedAndTheNextRunDelivers) {
     EXPECT_EQ(delivered.serial, issued.leaf.serial_hex());
     EXPECT_EQ(delivered.consecutive_failures, 0);
     EXPECT_FALSE(delivered.next_retry.has_value());
+    EXPECT_THAT(must(read_file(path("hook.env"))),
+                HasSubstr("CERTDOCK_SERIAL=" + issued.leaf.serial_hex() + "\n"));
 }
 
 }  // namespace
