@@ -87,7 +87,9 @@ nlohmann::json delivery_json(const agent::DeployReport& report, const std::files
                           {"error", probe.error ? nlohmann::json(probe.error->describe())
                                                 : nlohmann::json(nullptr)}});
     }
-    auto ms = [](std::chrono::microseconds time) { return time.count() / 1000.0; };
+    auto ms = [](std::chrono::microseconds time) {
+        return static_cast<double>(time.count()) / 1000.0;
+    };
     return {{"ok", report.ok()},
             {"file", file.string()},
             {"file_changed", report.file_changed},

@@ -78,9 +78,10 @@ Result<std::vector<crypto::Certificate>> probe_served_chain(const ProbeTarget& t
         int rc = SSL_connect(ssl.get());
         if (rc == 1) break;
         int reason = SSL_get_error(ssl.get(), rc);
-        short events = reason == SSL_ERROR_WANT_READ    ? POLLIN
-                       : reason == SSL_ERROR_WANT_WRITE ? POLLOUT
-                                                        : 0;
+        int wanted = reason == SSL_ERROR_WANT_READ    ? POLLIN
+                     : reason == SSL_ERROR_WANT_WRITE ? POLLOUT
+                                                      : 0;
+        auto events = static_cast<short>(wanted);
         if (events == 0) {
             return fail(ErrorCategory::kNetwork,
                         "TLS handshake with " + describe(target) + " failed: " + openssl_errors());

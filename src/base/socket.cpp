@@ -62,10 +62,10 @@ Result<std::pair<UniqueFd, int>> connect_tcp(const std::string& host, const std:
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
     int last_error = ECONNREFUSED;
     for (addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-        auto [fd, error] =
+        auto attempt =
             connect_with_deadline(entry->ai_family, entry->ai_addr, entry->ai_addrlen, deadline);
-        if (error == 0) return std::pair<UniqueFd, int>(std::move(fd), 0);
-        last_error = error;
+        if (attempt.second == 0) return attempt;
+        last_error = attempt.second;
     }
     return std::pair<UniqueFd, int>(UniqueFd(), last_error);
 }
