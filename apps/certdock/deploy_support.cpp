@@ -49,8 +49,10 @@ std::string attempts_text(const agent::HaproxyOutcome& outcome) {
 
 void print_delivery(const agent::DeployReport& report, const std::filesystem::path& file) {
     std::cout << file.string() << ": "
-              << (report.file_changed ? "written (previous kept as " + file.string() + ".previous)"
-                                      : std::string("already holds this certificate"))
+              << (!report.file_changed ? std::string("already holds this certificate")
+                  : report.previous_kept
+                      ? "written (previous kept as " + file.string() + ".previous)"
+                      : std::string("written"))
               << ", serial " << report.serial << "\n";
     for (const auto& haproxy : report.haproxies) {
         std::cout << haproxy.address << ": " << agent::action_name(haproxy.action) << " ("
@@ -93,6 +95,7 @@ nlohmann::json delivery_json(const agent::DeployReport& report, const std::files
     return {{"ok", report.ok()},
             {"file", file.string()},
             {"file_changed", report.file_changed},
+            {"previous_kept", report.previous_kept},
             {"serial", report.serial},
             {"haproxies", haproxies},
             {"probes", probes},

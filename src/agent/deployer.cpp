@@ -218,10 +218,12 @@ Result<DeployReport> deploy(const DeployRequest& request, Clock& clock) {
     };
 
     std::string on_disk;
-    if (std::filesystem::exists(request.file)) {
+    const bool existed = std::filesystem::exists(request.file);
+    if (existed) {
         CERTDOCK_TRY(on_disk, read_file(request.file));
     }
     report.file_changed = on_disk != bundle_pem;
+    report.previous_kept = existed && report.file_changed;
     if (report.file_changed) {
         CERTDOCK_TRY_STATUS(
             write_file_atomic(request.file, bundle_pem, {.mode = 0600, .keep_previous = true}));

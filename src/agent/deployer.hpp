@@ -83,8 +83,9 @@ struct DeployTimings {
 };
 
 struct DeployReport {
-    bool file_changed = false;  // false: the file already held exactly this bundle
-    std::string serial{};       // the new leaf's
+    bool file_changed = false;   // false: the file already held exactly this bundle
+    bool previous_kept = false;  // the replaced file is now <file>.previous
+    std::string serial{};        // the new leaf's
     std::vector<HaproxyOutcome> haproxies{};
     std::vector<ProbeOutcome> probes{};
     DeployTimings timings{};

@@ -58,6 +58,7 @@ TEST(Deploy, WritesTheFileHotUpdatesAndProvesIt) {
     auto report = must(deploy(request));
     EXPECT_TRUE(report.ok());
     EXPECT_TRUE(report.file_changed);
+    EXPECT_TRUE(report.previous_kept);
     ASSERT_EQ(report.haproxies.size(), 1u);
     EXPECT_EQ(report.haproxies[0].action, HaproxyAction::kUpdated);
     ASSERT_EQ(report.probes.size(), 1u);  // one frontend × the certificate's one name
@@ -144,6 +145,7 @@ TEST(Deploy, UnknownCertificateIsAddedThroughTheCrtListAndSurvivesARestart) {
     EXPECT_TRUE(report.ok()) << (report.haproxies[0].error ? report.haproxies[0].error->describe()
                                                            : "probe failed");
     EXPECT_EQ(report.haproxies[0].action, HaproxyAction::kAdded);
+    EXPECT_FALSE(report.previous_kept);  // there was no file before
     EXPECT_THAT(must(read_file(server->crt_list())),
                 HasSubstr(request.file.string() + " extra.test\n"));
 
