@@ -16,6 +16,7 @@
 #include "support/haproxy_server.hpp"
 #include "support/must.hpp"
 #include "support/pebble.hpp"
+#include "support/pebble_behind_haproxy.hpp"
 #include "support/temp_dir.hpp"
 
 namespace certdock {
@@ -31,13 +32,9 @@ using ::testing::IsEmpty;
 class IssueWithHaproxyMap : public ::testing::Test {
 protected:
     void SetUp() override {
-        // HAProxy's plain-HTTP frontend listens where Pebble's validator connects.
-        std::uint16_t http_port = must(test::free_local_port());
-        test::PebbleOptions options;
-        options.http_port = http_port;
-        options.tls_port = must(test::free_local_port());
-        pebble_ = must(test::PebbleServer::start(options));
-        haproxy_ = must(test::HaproxyServer::start({.http_port = http_port}));
+        auto both = must(test::start_pebble_behind_haproxy());
+        pebble_ = std::move(both.pebble);
+        haproxy_ = std::move(both.haproxy);
     }
 
     std::filesystem::path path(const std::string& name) const { return dir_.path() / name; }
