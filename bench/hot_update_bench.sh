@@ -124,19 +124,8 @@ any_haproxy_left() {
 }
 
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
     kill_haproxies
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        log "kept $WORK"
-    else
-        rm -rf "$WORK"
-    fi
+    stop_pids_and_scratch
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -46,18 +46,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/issue-bench.XXXXXX")
 PIDS=()
 
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        log "kept $WORK"
-    else
-        rm -rf "$WORK"
-    fi
+    stop_pids_and_scratch
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -11,6 +11,23 @@
 #   DNS_PORT          challtestsrv's DNS server on 127.0.0.1, which pebble asks
 #   PEBBLE_MGMT_URL   pebble's management API (/roots/0: the issuing root)
 
+# stop_pids_and_scratch: the caller's exit clean-up. Stops every process in PIDS, then removes
+# WORK, or keeps it and says so when BENCH_KEEP=1.
+stop_pids_and_scratch() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        log "kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+
 TAKEN_PORTS=" "
 # pick_port VAR: a port no TCP/UDP socket uses right now (any state, so TIME_WAIT leftovers
 # are avoided too), and not handed out earlier in this run. A random start keeps two
