@@ -74,6 +74,11 @@ std::optional<int> ChildProcess::exit_status() {
     return status_;
 }
 
+bool ChildProcess::send_signal(int signal_number) {
+    if (exit_status()) return false;
+    return ::kill(pid_, signal_number) == 0;
+}
+
 void ChildProcess::stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);

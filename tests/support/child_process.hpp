@@ -29,6 +29,10 @@ public:
     // it runs.
     std::optional<int> exit_status();
     void stop();
+    // Sends `signal_number` while the process runs (SIGHUP, SIGTERM, SIGKILL as an operator
+    // would); false once it has ended.
+    bool send_signal(int signal_number);
+    pid_t pid() const { return pid_; }
 
 private:
     explicit ChildProcess(pid_t pid) : pid_(pid) {}
