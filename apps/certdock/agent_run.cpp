@@ -1,29 +1,42 @@
-// certdock agent run: the composition of the agent (ACME sessions per account, solvers from
-// the configuration, the state directory) and its loop: scan, renew what is due, sleep until
-// the earliest next time. SIGTERM/SIGINT end it between renewals; SIGHUP reloads the
-// configuration and keeps the old one when the new one is invalid.
+// certdock agent run: the agent's loop. It checks each certificate when its time has come,
+// renews what is due one at a time, publishes a status after each check, and otherwise
+// waits in poll() on a signalfd (SIGTERM, SIGINT, SIGHUP) and the control server's command
+// queue, with the time to the next check as the timeout. Commands (ctl renew, ctl reload)
+// and signals are seen between renewals, so a renewal is never cut in half.
+//
+// Each event the loop reports has its own on_* function below: logs now, metrics later.
 
 #include "agent_run.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
+#include <cstring>
 #include <iostream>
-#include <map>
 #include <memory>
+#include <unordered_map>
 
-#include "acme_setup.hpp"
-#include "agent/cert_state.hpp"
+#include "agent/agent_status.hpp"
 #include "agent/config.hpp"
+#include "agent/control_server.hpp"
 #include "agent/renewer.hpp"
+#include "agent_setup.hpp"
+#include "base/sd_notify.hpp"
 #include "base/time.hpp"
 #include "cli_support.hpp"
-#include "solver_factory.hpp"
 
 namespace certdock::cli {
 namespace {
+
+using agent::CertificateConfig;
+using agent::DueCheck;
+using agent::DueKind;
+using agent::RenewOutcome;
+using agent::RenewResult;
 
 struct RunOptions {
     std::string config_file = "/etc/certdock/certdock.toml";
@@ -31,158 +44,372 @@ struct RunOptions {
     int deploy_wait_seconds = 30;
 };
 
+constexpr auto kStateErrorRetry = std::chrono::minutes(1);
+constexpr auto kLongestWait = std::chrono::hours(24);
+constexpr std::string_view kForcedReason = "renewal asked for with certdock ctl renew";
+
+SystemTime now_seconds() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
 // One line per event: "2026-01-02T03:04:05Z cert=site issued serial 0a...".
 void log_line(std::string_view line) {
-    std::cerr << format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now()))
-              << " " << line << std::endl;
+    std::cerr << format_rfc3339(now_seconds()) << " " << line << std::endl;
 }
 
-AcmeOptions acme_options_for(const agent::AcmeAccount& account) {
-    AcmeOptions options;
-    options.directory = account.directory;
-    options.ca_file = account.ca_roots.string();
-    options.account_key = account.account_key.string();
-    options.contact = account.contact;
-    // Configuring an account is agreeing to its CA's terms, as with HAProxy's acme section.
-    options.agree_tos = true;
-    if (account.eab) {
-        options.eab_kid_file = account.eab->key_id_file.string();
-        options.eab_key_file = account.eab->mac_key_file.string();
-        options.eab_alg = account.eab->mac_algorithm;
-    }
-    return options;
-}
+// What the loop last decided for a certificate, so "not due" is logged when it changes only.
+struct Decision {
+    DueKind kind = DueKind::kNotDue;
+    SystemTime next{};
+    bool failing = false;
+    bool operator==(const Decision&) const = default;
+};
 
-// One session per account, opened (and the account registered) when first needed.
-class AccountSessions {
+// What one certificate check came to.
+struct CheckResult {
+    std::optional<RenewOutcome> outcome{};  // unset: the state could not be read or written
+    std::string error{};
+};
+
+class AgentLoop {
 public:
-    Result<acme::Client*> client(const agent::AcmeAccount& account, bool fresh) {
-        auto found = sessions_.find(account.name);
-        const AcmeOptions options = acme_options_for(account);
-        if (found == sessions_.end()) {
-            std::error_code ignored;
-            std::filesystem::create_directories(account.account_key.parent_path(), ignored);
-            CERTDOCK_TRY(AcmeSession session, open_session(options));
-            if (session.key_created) {
-                log_line("acme=" + account.name + " account key created in " + options.account_key);
+    AgentLoop(const RunOptions& options, agent::ConfigPtr config, agent::StatusBoard& board)
+        : options_(options), board_(board) {
+        install(std::move(config));
+        on_config_loaded();
+    }
+
+    // --once: every certificate checked, renewed when due; true when all are served.
+    bool run_once() {
+        bool all_served = true;
+        for (const auto& certificate : agent_->config->certificates) {
+            CheckResult result = check(certificate);
+            if (!result.outcome || result.outcome->result == RenewResult::kFailed ||
+                result.outcome->check.kind == DueKind::kWaitingRetry) {
+                all_served = false;
             }
-            found = sessions_.emplace(account.name, std::move(session)).first;
         }
-        if (fresh) found->second.client->forget_account_url();
-        auto ensured = ensure_account(found->second, options);
-        if (!ensured) {
-            sessions_.erase(found);
-            return Unexpected(std::move(ensured).error());
+        return all_served;
+    }
+
+    // Until SIGTERM or SIGINT; `signals` is a signalfd, `queue` the control server's.
+    int run(int signals, agent::CommandQueue& queue, SdNotifier& notifier) {
+        signals_ = signals;
+        queue_ = &queue;
+        notifier_ = &notifier;
+        while (!stop_requested_) {
+            scan_due();
+            if (stop_requested_) break;
+            wait_for_event(time_to_next_check());
         }
-        return found->second.client.get();
+        return kExitOk;
     }
 
 private:
-    std::map<std::string, AcmeSession> sessions_;
-};
+    // ---- events -------------------------------------------------------------------------
 
-// http-01 is answered by the certificate's HAProxy targets from their map.
-Result<challenge::SolverPtr> solver_for(const agent::Config& config,
-                                        const agent::CertificateConfig& certificate) {
-    const agent::ChallengeConfig& challenge = certificate.challenge;
-    SolverSpec spec{.type = challenge.type,
-                    .tls_alpn_listen = challenge.tls_alpn_listen,
-                    .dns_hook = challenge.dns_hook.string(),
-                    .rfc2136_server = challenge.rfc2136_server,
-                    .tsig_key_file = challenge.tsig_key_file.string(),
-                    .dns_zone = challenge.dns_zone};
-    if (challenge.type == challenge::ChallengeType::kHttp01) {
-        for (const auto& name : certificate.placement.haproxy) {
-            const agent::HaproxyTarget* target = config.find_haproxy(name);
-            if (target == nullptr || target->map.empty()) continue;
-            if (!spec.haproxy_map.empty() && spec.haproxy_map != target->map) {
-                return fail(ErrorCategory::kUsage,
-                            "http-01: the HAProxy targets of certificate \"" + certificate.name +
-                                "\" use different maps (" + spec.haproxy_map + ", " + target->map +
-                                "); give them the same map");
-            }
-            spec.haproxy_map = target->map;
-            spec.haproxy_endpoints.insert(spec.haproxy_endpoints.end(), target->sockets.begin(),
-                                          target->sockets.end());
-        }
-        if (spec.haproxy_map.empty()) {
-            return fail(ErrorCategory::kUsage,
-                        "http-01 for certificate \"" + certificate.name +
-                            "\" is answered by HAProxy from a map: set map = \"...\" in its "
-                            "[haproxy.*] target, or choose challenge = \"dns-01\"");
-        }
+    void on_config_loaded() {
+        log_line("certdock agent: " + options_.config_file + ": " +
+                 agent::summarize(*agent_->config));
     }
-    return build_solver(spec);
-}
-
-// What the agent runs on; rebuilt whole when a reload brings a new configuration.
-struct Agent {
-    agent::ConfigPtr config;
-    AccountSessions sessions;
-    std::unique_ptr<agent::DirectoryStateStore> states;
-    std::unique_ptr<agent::Renewer> renewer;
-};
-
-std::unique_ptr<Agent> make_agent(agent::ConfigPtr config, const RunOptions& options) {
-    auto built = std::make_unique<Agent>();
-    built->config = config;
-    built->states = std::make_unique<agent::DirectoryStateStore>(config->agent.state_dir / "state");
-    Agent* self = built.get();
-    agent::RenewerDeps deps{
-        .clients = [self](const agent::AcmeAccount& account,
-                          bool fresh) { return self->sessions.client(account, fresh); },
-        .solvers =
-            [config](const agent::CertificateConfig& certificate) {
-                return solver_for(*config, certificate);
-            },
-        .states = built->states.get(),
-        .log = log_line,
-        .deploy_retry_for = std::chrono::seconds(options.deploy_wait_seconds)};
-    built->renewer = std::make_unique<agent::Renewer>(config, std::move(deps));
-    return built;
-}
-
-struct ScanResult {
-    bool all_served = true;
-    SystemTime next = SystemTime::max();
-};
-
-// Every certificate in turn, one at a time: HAProxy has one certificate transaction per
-// process, and the CA sees one order at a time from us.
-ScanResult scan(Agent& agent) {
-    ScanResult result;
-    for (const auto& certificate : agent.config->certificates) {
+    void on_checked(const CertificateConfig& certificate, const DueCheck& check) {
+        const Decision decision{.kind = check.kind, .next = check.next};
+        auto& last = decisions_[certificate.name];
+        if (last && *last == decision) return;
+        last = decision;
         const std::string prefix = "cert=" + certificate.name + " ";
-        auto outcome = agent.renewer->run(certificate);
-        if (!outcome) {
-            log_line(prefix + "error: " + outcome.error().describe());
-            result.all_served = false;
-            result.next =
-                std::min(result.next, std::chrono::system_clock::now() + std::chrono::minutes(1));
-            continue;
-        }
-        result.next = std::min(result.next, outcome->next);
-        switch (outcome->result) {
-            case agent::RenewResult::kNotDue:
-                if (outcome->check.kind == agent::DueKind::kWaitingRetry) {
-                    result.all_served = false;
-                    log_line(prefix + "waiting to retry at " + format_rfc3339(outcome->check.next) +
-                             " (" + outcome->check.reason + ")");
-                } else {
-                    log_line(prefix + "not due; next renewal " +
-                             format_rfc3339(outcome->check.next) + " (" + outcome->check.reason +
-                             ")");
-                }
-                break;
-            case agent::RenewResult::kDelivered:
-                break;
-            case agent::RenewResult::kFailed:
-                result.all_served = false;
-                break;
+        if (check.kind == DueKind::kWaitingRetry) {
+            log_line(prefix + "waiting to retry at " + format_rfc3339(check.next) + " (" +
+                     check.reason + ")");
+        } else if (check.kind == DueKind::kNotDue) {
+            log_line(prefix + "not due; next renewal " + format_rfc3339(check.next) + " (" +
+                     check.reason + ")");
         }
     }
-    return result;
+    void on_renewal_started(const CertificateConfig& certificate, const DueCheck& check) {
+        // The Renewer logs the steps and the outcome; this marks the start for `ctl status`.
+        board_.begin_renewal(certificate.name, now_seconds());
+        log_line("cert=" + certificate.name + " renewing: " +
+                 std::string(agent::due_kind_name(check.kind)) + " (" + check.reason + ")");
+    }
+    void on_renewal_finished(const CertificateConfig& certificate, const RenewOutcome& outcome) {
+        board_.end_renewal(certificate.name);
+        // The next check logs its decision again: the renewal changed it.
+        decisions_[certificate.name] = Decision{.kind = DueKind::kRenewal,
+                                                .next = outcome.next,
+                                                .failing = outcome.result == RenewResult::kFailed};
+    }
+    void on_check_failed(const CertificateConfig& certificate, const Error& error) {
+        board_.end_renewal(certificate.name);
+        log_line("cert=" + certificate.name + " error: " + error.describe());
+        decisions_[certificate.name].reset();
+    }
+    void on_scan_finished(std::size_t checked) {
+        const SystemTime next = earliest_check();
+        board_.update_scan_times(now_seconds(), next);
+        std::size_t failing = 0;
+        for (const auto& [name, failed] : failing_) failing += failed ? 1 : 0;
+        const std::string summary = std::to_string(agent_->config->certificates.size()) +
+                                    " certificates, " + std::to_string(failing) +
+                                    " failing; next check " + format_rfc3339(next);
+        if (checked > 0) log_line("certdock agent: " + summary);
+        if (notifier_ != nullptr) notify(notifier_->status(summary));
+    }
+    void on_reload_refused(const std::vector<agent::ConfigIssue>& issues) {
+        for (const auto& issue : issues) log_line("certdock agent: reload: " + issue.to_string());
+        log_line("certdock agent: reload refused; keeping the running configuration");
+    }
+    void on_reload_taken(const std::vector<std::string>& notes) {
+        log_line("certdock agent: reloaded " + options_.config_file + ": " +
+                 agent::summarize(*agent_->config));
+        for (const auto& note : notes) log_line("certdock agent: reload: " + note);
+    }
+    void on_stop_signal(int signal_number) {
+        log_line(std::string("certdock agent: ") +
+                 (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") + ", exiting");
+        stop_requested_ = true;
+    }
+    void on_notify_failed(const Error& error) { log_line("certdock agent: " + error.describe()); }
+
+    // ---- work ---------------------------------------------------------------------------
+
+    void install(agent::ConfigPtr config) {
+        agent_ = make_agent(config, std::chrono::seconds(options_.deploy_wait_seconds), log_line);
+        board_.set_config(config);
+        next_check_.clear();
+        failing_.clear();
+    }
+
+    // One certificate: decide, renew when due, publish what its state says now.
+    CheckResult check(const CertificateConfig& certificate) {
+        CheckResult result;
+        auto due = agent_->renewer->check_due(certificate);
+        if (due && due->due()) on_renewal_started(certificate, *due);
+        auto outcome = due ? agent_->renewer->run(certificate) : Result<RenewOutcome>(due.error());
+        if (!outcome) {
+            on_check_failed(certificate, outcome.error());
+            result.error = outcome.error().describe();
+            next_check_[certificate.name] = now_seconds() + kStateErrorRetry;
+            failing_[certificate.name] = true;
+            publish(certificate, "error", outcome.error().describe());
+            return result;
+        }
+        if (outcome->result == RenewResult::kNotDue) {
+            on_checked(certificate, outcome->check);
+        } else {
+            on_renewal_finished(certificate, *outcome);
+        }
+        next_check_[certificate.name] = outcome->next;
+        failing_[certificate.name] = outcome->result == RenewResult::kFailed ||
+                                     outcome->check.kind == DueKind::kWaitingRetry;
+        publish(certificate, decision_name(*outcome), {});
+        result.outcome = std::move(*outcome);
+        return result;
+    }
+
+    static std::string decision_name(const RenewOutcome& outcome) {
+        switch (outcome.result) {
+            case RenewResult::kDelivered:
+                return "not-due";
+            case RenewResult::kFailed:
+                return "waiting-retry";
+            case RenewResult::kNotDue:
+                break;
+        }
+        return std::string(agent::due_kind_name(outcome.check.kind));
+    }
+
+    void publish(const CertificateConfig& certificate, std::string decision,
+                 const std::string& error) {
+        auto state = agent_->states->load(certificate.name);
+        agent::CertificateStatus status = agent::status_from_state(
+            certificate, state ? *state : agent::CertState{}, std::move(decision));
+        if (!state) status.last_error = state.error().describe();
+        if (!error.empty()) status.last_error = error;
+        board_.update(std::move(status));
+    }
+
+    // Every certificate whose time has come, in configuration order. Stops early when a
+    // signal or a command arrives; the rest are still due at the next pass.
+    void scan_due() {
+        std::size_t checked = 0;
+        for (const auto& certificate : agent_->config->certificates) {
+            auto next = next_check_.find(certificate.name);
+            if (next != next_check_.end() && next->second > std::chrono::system_clock::now()) {
+                continue;
+            }
+            check(certificate);
+            ++checked;
+            if (event_pending()) break;
+        }
+        on_scan_finished(checked);
+    }
+
+    SystemTime earliest_check() const {
+        SystemTime earliest = SystemTime::max();
+        for (const auto& certificate : agent_->config->certificates) {
+            auto next = next_check_.find(certificate.name);
+            if (next == next_check_.end()) return now_seconds();
+            earliest = std::min(earliest, next->second);
+        }
+        return earliest;
+    }
+
+    std::chrono::milliseconds time_to_next_check() const {
+        const SystemTime next = earliest_check();
+        if (next == SystemTime::max()) return kLongestWait;
+        return std::clamp<std::chrono::milliseconds>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(next -
+                                                                  std::chrono::system_clock::now()),
+            std::chrono::milliseconds(0), kLongestWait);
+    }
+
+    bool event_pending() const {
+        pollfd fds[2] = {{signals_, POLLIN, 0}, {queue_ ? queue_->wake_fd() : -1, POLLIN, 0}};
+        return signals_ >= 0 && ::poll(fds, 2, 0) > 0;
+    }
+
+    void wait_for_event(std::chrono::milliseconds timeout) {
+        pollfd fds[2] = {{signals_, POLLIN, 0}, {queue_->wake_fd(), POLLIN, 0}};
+        const int ready = ::poll(fds, 2, static_cast<int>(timeout.count()));
+        if (ready <= 0) return;  // the time of a check has come, or EINTR
+        if (fds[0].revents != 0) take_signals();
+        if (fds[1].revents != 0) {
+            for (auto& command : queue_->take()) carry_out(command);
+        }
+    }
+
+    void take_signals() {
+        signalfd_siginfo info{};
+        while (::read(signals_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+            const int signal_number = static_cast<int>(info.ssi_signo);
+            if (signal_number == SIGHUP) {
+                reload();
+            } else {
+                on_stop_signal(signal_number);
+            }
+        }
+    }
+
+    void carry_out(agent::PendingCommand& command) {
+        agent::ControlReply reply;
+        switch (command.request.command) {
+            case agent::ControlCommand::kRenew:
+                reply = renew_now(command.request.name);
+                break;
+            case agent::ControlCommand::kReload:
+                reply.reload = reload();
+                break;
+            case agent::ControlCommand::kStatus:
+                reply = agent::ControlReply::failure("status is answered by the control server");
+                break;
+        }
+        command.reply.set_value(std::move(reply));
+    }
+
+    // ctl renew NAME: made due now through its state, then checked as any other.
+    agent::ControlReply renew_now(const std::string& name) {
+        const CertificateConfig* certificate = nullptr;
+        for (const auto& candidate : agent_->config->certificates) {
+            if (candidate.name == name) certificate = &candidate;
+        }
+        if (certificate == nullptr) {
+            return agent::ControlReply::failure("no certificate named \"" + name +
+                                                "\" in the running configuration");
+        }
+        if (auto forced = force_due(name); !forced) {
+            return agent::ControlReply::failure(forced.error().describe());
+        }
+        CheckResult result = check(*certificate);
+        agent::RenewReply renew{.name = name};
+        if (!result.outcome) {
+            renew.outcome = "failed";
+            renew.error = result.error;
+        } else if (result.outcome->result == RenewResult::kDelivered) {
+            renew.outcome = "delivered";
+            renew.serial = result.outcome->serial;
+        } else if (result.outcome->result == RenewResult::kFailed) {
+            renew.outcome = "failed";
+            renew.error = result.outcome->error;
+            renew.next_retry = result.outcome->next;
+        } else {
+            renew.outcome = "not-renewed";
+            renew.error = result.outcome->check.reason;
+        }
+        return agent::ControlReply{.renew = std::move(renew)};
+    }
+
+    Status force_due(const std::string& name) {
+        CERTDOCK_TRY(agent::CertState state, agent_->states->load(name));
+        const SystemTime now = now_seconds();
+        if (state.consecutive_failures > 0) {
+            state.next_retry = now;
+            state.next_retry_reason = kForcedReason;
+        } else {
+            state.next_renewal = now;
+            state.next_renewal_reason = kForcedReason;
+        }
+        return agent_->states->save(name, state);
+    }
+
+    // SIGHUP and ctl reload: a valid file replaces the running configuration whole; an
+    // invalid one is refused and the running one stays.
+    agent::ReloadReply reload() {
+        if (notifier_ != nullptr) notify(notifier_->reloading());
+        agent::ReloadReply reply;
+        agent::ConfigCheck reloaded = agent::check_config(options_.config_file);
+        if (!reloaded.config) {
+            for (const auto& issue : reloaded.issues) reply.issues.push_back(issue.to_string());
+            on_reload_refused(reloaded.issues);
+        } else {
+            if (reloaded.config->agent.control_socket != agent_->config->agent.control_socket) {
+                reply.notes.push_back(
+                    "control-socket changed to " + reloaded.config->agent.control_socket.string() +
+                    "; the agent keeps answering on " +
+                    agent_->config->agent.control_socket.string() + " until it is restarted");
+            }
+            install(reloaded.config);
+            reply.taken = true;
+            reply.summary = agent::summarize(*reloaded.config);
+            on_reload_taken(reply.notes);
+        }
+        if (notifier_ != nullptr) notify(notifier_->ready());
+        return reply;
+    }
+
+    void notify(const Status& sent) {
+        if (!sent) on_notify_failed(sent.error());
+    }
+
+    const RunOptions& options_;
+    agent::StatusBoard& board_;
+    std::unique_ptr<Agent> agent_{};
+    std::unordered_map<std::string, SystemTime> next_check_{};
+    std::unordered_map<std::string, bool> failing_{};
+    std::unordered_map<std::string, std::optional<Decision>> decisions_{};
+    int signals_ = -1;
+    agent::CommandQueue* queue_ = nullptr;
+    SdNotifier* notifier_ = nullptr;
+    bool stop_requested_ = false;
+};
+
+// SIGTERM, SIGINT and SIGHUP are blocked in every thread and read from a signalfd by the
+// loop. Blocked before the control server starts its threads, which inherit the mask.
+Result<UniqueFd> take_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+        return fail(ErrorCategory::kInternal, "cannot block SIGTERM, SIGINT and SIGHUP");
+    }
+    UniqueFd fd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!fd.valid()) {
+        return fail(ErrorCategory::kIo,
+                    std::string("cannot create a signalfd: ") + std::strerror(errno));
+    }
+    return fd;
 }
 
 int run_agent(const RunOptions& options) {
@@ -191,53 +418,37 @@ int run_agent(const RunOptions& options) {
         for (const auto& issue : check.issues) std::cerr << issue.to_string() << "\n";
         return kExitUsage;
     }
-    // Taken by sigtimedwait below rather than by handlers: the loop sees them between
-    // renewals, so a renewal is never cut in half. Children get a clean mask (run_process).
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    if (!options.once) sigprocmask(SIG_BLOCK, &signals, nullptr);
-
-    auto current = make_agent(check.config, options);
-    log_line("certdock agent: " + options.config_file + ": " + agent::summarize(*check.config));
-    while (true) {
-        ScanResult result = scan(*current);
-        if (options.once) return result.all_served ? kExitOk : kExitFailed;
-
-        const auto now = std::chrono::system_clock::now();
-        auto wait = std::clamp<Clock::Duration>(result.next - now, std::chrono::seconds(1),
-                                                std::chrono::hours(24));
-        log_line("certdock agent: next scan at " +
-                 format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(now + wait)));
-        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(wait);
-        timespec timeout{
-            .tv_sec = static_cast<time_t>(seconds.count()),
-            .tv_nsec = static_cast<long>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(wait - seconds).count())};
-        siginfo_t info{};
-        const int signal_number = sigtimedwait(&signals, &info, &timeout);
-        if (signal_number == SIGTERM || signal_number == SIGINT) {
-            log_line(std::string("certdock agent: ") +
-                     (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") + ", exiting");
-            return kExitOk;
-        }
-        if (signal_number == SIGHUP) {
-            agent::ConfigCheck reloaded = agent::check_config(options.config_file);
-            if (!reloaded.config) {
-                for (const auto& issue : reloaded.issues) {
-                    log_line("certdock agent: reload: " + issue.to_string());
-                }
-                log_line("certdock agent: reload refused; keeping the running configuration");
-            } else {
-                current = make_agent(reloaded.config, options);
-                log_line("certdock agent: reloaded " + options.config_file + ": " +
-                         agent::summarize(*reloaded.config));
-            }
-        }
-        // Otherwise the timeout (EAGAIN) or an interruption: scan again.
+    agent::StatusBoard board;
+    if (options.once) {
+        AgentLoop loop(options, check.config, board);
+        return loop.run_once() ? kExitOk : kExitFailed;
     }
+
+    auto signals = take_signals();
+    if (!signals) return report_error(signals.error());
+    agent::CommandQueue queue;
+    board.set_agent({.pid = static_cast<long>(::getpid()),
+                     .config_file = options.config_file,
+                     .started = now_seconds()});
+    board.set_config(check.config);
+    auto server =
+        agent::ControlServer::start({.socket = check.config->agent.control_socket}, board, queue);
+    if (!server) return report_error(server.error());
+    log_line("certdock agent: control socket " + check.config->agent.control_socket.string());
+
+    SdNotifier notifier = SdNotifier::from_environment();
+    AgentLoop loop(options, check.config, board);
+    // Ready once the configuration is loaded and `certdock ctl` can connect: the first scan
+    // may run orders for minutes, and `systemctl start` should not wait for them.
+    if (auto ready = notifier.ready(); !ready)
+        log_line("certdock agent: " + ready.error().describe());
+    const int exit_code = loop.run(signals->get(), queue, notifier);
+    if (auto stopping = notifier.stopping(); !stopping) {
+        log_line("certdock agent: " + stopping.error().describe());
+    }
+    queue.close("the agent is stopping");
+    (*server)->stop();
+    return exit_code;
 }
 
 }  // namespace

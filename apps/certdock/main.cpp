@@ -7,6 +7,7 @@
 
 #include "cli_support.hpp"
 #include "commands.hpp"
+#include "ctl_command.hpp"
 
 #ifndef CERTDOCK_VERSION
 #define CERTDOCK_VERSION "0.0.0"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
     certdock::cli::register_deploy_command(app, exit_code);
     certdock::cli::register_doctor_command(app, exit_code);
     certdock::cli::register_agent_commands(app, exit_code);
+    certdock::cli::register_ctl_command(app, exit_code);
 
     try {
         app.parse(argc, argv);

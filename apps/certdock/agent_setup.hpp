@@ -1,0 +1,41 @@
+#pragma once
+
+// The composition of a running agent from its configuration: ACME sessions per account,
+// solvers from the certificate's challenge settings, the state directory and the Renewer.
+// Rebuilt whole when a reload brings a new configuration.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "acme_setup.hpp"
+#include "agent/cert_state.hpp"
+#include "agent/config.hpp"
+#include "agent/renewer.hpp"
+
+namespace certdock::cli {
+
+// One session per account, opened (and the account registered) when first needed.
+class AccountSessions {
+public:
+    explicit AccountSessions(agent::EventLog log) : log_(std::move(log)) {}
+    Result<acme::Client*> client(const agent::AcmeAccount& account, bool fresh);
+
+private:
+    agent::EventLog log_;
+    std::map<std::string, AcmeSession> sessions_;
+};
+
+struct Agent {
+    agent::ConfigPtr config;
+    std::unique_ptr<AccountSessions> sessions;
+    std::unique_ptr<agent::DirectoryStateStore> states;
+    std::unique_ptr<agent::Renewer> renewer;
+};
+
+// `log` receives one line per event ("cert=site delivered ...").
+std::unique_ptr<Agent> make_agent(agent::ConfigPtr config, std::chrono::seconds deploy_wait,
+                                  const agent::EventLog& log);
+
+}  // namespace certdock::cli
