@@ -8,6 +8,7 @@
 #include "acme/problem.hpp"
 #include "agent/deployer.hpp"
 #include "agent/key_policy.hpp"
+#include "agent/key_rotation.hpp"
 #include "agent/retry_schedule.hpp"
 #include "base/file.hpp"
 #include "challenge/subprocess.hpp"
@@ -105,7 +106,9 @@ Result<KeyAndCsr> csr_mode_material(const CertificateConfig& certificate) {
     return KeyAndCsr{std::move(*bundle->key), std::move(csr)};
 }
 
-Result<KeyAndCsr> key_material(const CertificateConfig& certificate, bool& key_created) {
+// `key_events`: what the key policy made or decided, one log line each.
+Result<KeyAndCsr> key_material(const CertificateConfig& certificate, SystemTime now,
+                               bool& key_created, std::vector<std::string>& key_events) {
     if (certificate.csr_mode()) return csr_mode_material(certificate);
     const KeyPolicy& policy = certificate.key;
     std::optional<crypto::PrivateKey> key;
@@ -119,10 +122,13 @@ Result<KeyAndCsr> key_material(const CertificateConfig& certificate, bool& key_c
             CERTDOCK_TRY(key, crypto::PrivateKey::generate(spec));
             break;
         }
-        case ReuseKey::kRotate:
-            return fail(ErrorCategory::kUsage,
-                        "reuse-key = \"rotate\" is not supported by the agent yet; write "
-                        "reuse-key = \"on\" (stable key) or \"off\" (a fresh key per renewal)");
+        case ReuseKey::kRotate: {
+            CERTDOCK_TRY(RotationPlan plan, plan_rotation(policy, now));
+            key_events = std::move(plan.events);
+            key_events.push_back(std::move(plan.reason));
+            key = std::move(plan.key);
+            break;
+        }
     }
     crypto::CsrOptions options;
     for (const auto& name : certificate.domains) {
@@ -256,11 +262,15 @@ Result<std::string> Renewer::renew(const CertificateConfig& certificate, const D
         if (!parts) return fail(ErrorCategory::kIo, "the bundle to redeliver is gone");
     } else {
         bool key_created = false;
-        CERTDOCK_TRY(KeyAndCsr material, key_material(certificate, key_created));
+        std::vector<std::string> key_events;
+        CERTDOCK_TRY(
+            KeyAndCsr material,
+            key_material(certificate, whole_seconds(deps_.clock->now()), key_created, key_events));
         if (key_created) {
             log(certificate, "key created in " + certificate.key.key_file.string() + " (" +
                                  material.key.describe() + ")");
         }
+        for (const auto& event : key_events) log(certificate, event);
         const AcmeAccount* account = config_->find_account(certificate.acme);
         if (account == nullptr) {
             return fail(ErrorCategory::kInternal, "no account named " + certificate.acme);
@@ -339,6 +349,22 @@ Result<std::string> Renewer::renew(const CertificateConfig& certificate, const D
 
     record_certificate(state, parts->leaf);
     const std::string not_after = format_rfc3339(parts->leaf.not_after());
+    // reuse-key = "rotate": a delivered next key becomes the current one and a fresh next key
+    // waits; hooks learn the pins to publish.
+    std::vector<std::string> rotation_environment;
+    if (!certificate.csr_mode() && certificate.key.reuse == ReuseKey::kRotate && parts->key) {
+        auto rotated = complete_rotation(certificate.key, parts->key->public_key(),
+                                         whole_seconds(deps_.clock->now()));
+        if (!rotated) {
+            state.last_error = "key rotation not completed: " + rotated.error().describe();
+            log(certificate, state.last_error + "; the next renewal tries again");
+        } else {
+            for (const auto& event : *rotated) log(certificate, event);
+            if (auto pins = rotation_pins(certificate.key)) {
+                rotation_environment = rotation_hook_environment(*pins);
+            }
+        }
+    }
     for (const auto& hook_name : certificate.deploy_hooks) {
         const DeployHook* hook = config_->find_hook(hook_name);
         if (hook == nullptr) continue;
@@ -346,6 +372,7 @@ Result<std::string> Renewer::renew(const CertificateConfig& certificate, const D
         run.argv.push_back(hook->program.string());
         run.argv.insert(run.argv.end(), hook->args.begin(), hook->args.end());
         run.env = deploy_hook_environment(certificate, report.serial, not_after);
+        run.env.insert(run.env.end(), rotation_environment.begin(), rotation_environment.end());
         run.timeout = hook->timeout;
         auto outcome = challenge::detail::run_process(run);
         if (outcome && outcome->succeeded()) {
