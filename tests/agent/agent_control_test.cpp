@@ -89,7 +89,8 @@ protected:
     std::filesystem::path site_pem() const { return haproxy_->site_pem(); }
     std::filesystem::path control_socket() const { return path("run") / "control.sock"; }
 
-    std::string config_text(const std::string& keytype) const {
+    std::string config_text(const std::string& keytype,
+                            const std::string& challenge = "challenge = \"http-01\"\n") const {
         return "[agent]\n"
                "state-dir = \"" +
                path("state").string() + "\"\ncontrol-socket = \"" + control_socket().string() +
@@ -104,10 +105,8 @@ protected:
                "\"\n"
                "[[certificate]]\n"
                "name = \"site\"\n"
-               "domains = [\"site.test\"]\n"
-               "challenge = \"http-01\"\n"
-               "keytype = \"" +
-               keytype +
+               "domains = [\"site.test\"]\n" +
+               challenge + "keytype = \"" + keytype +
                "\"\n"
                "curves = \"P-256\"\n"
                "file = \"" +
@@ -116,6 +115,23 @@ protected:
     }
     void write_config(const std::string& keytype = "ECDSA") {
         ASSERT_TRUE(write_file_atomic(path("certdock.toml"), config_text(keytype)));
+    }
+    // dns-01 through a hook that holds the order until the test creates "release".
+    void write_held_dns01_config() {
+        std::string hook =
+            "#!/bin/sh\n"
+            "[ \"$1\" = begin ] || exit 0\n"
+            "while [ ! -e \"" +
+            path("release").string() +
+            "\" ]; do sleep 0.05; done\n"
+            "exec curl -sf -X POST -d "
+            "\"{\\\"host\\\":\\\"$CERTDOCK_CHALLENGE_RECORD_NAME.\\\","
+            "\\\"value\\\":\\\"$5\\\"}\" " +
+            pebble_->challtestsrv_url() + "/set-txt\n";
+        ASSERT_TRUE(write_file_atomic(path("hook.sh"), hook, {.mode = 0755}));
+        ASSERT_TRUE(write_file_atomic(path("certdock.toml"),
+                                      config_text("ECDSA", "challenge = \"dns-01\"\ndns-hook = \"" +
+                                                               path("hook.sh").string() + "\"\n")));
     }
     // The line of `keytype` in the file, as the refusal must name it.
     int keytype_line() const {
@@ -295,6 +311,33 @@ TEST_F(AgentControl, AStaleSocketIsReplacedAndALiveOneRefused) {
     // The first one still answers.
     CommandResult status = ctl({"status", "--json"});
     EXPECT_NE(status.exit_code, 2) << status.err;
+}
+
+TEST_F(AgentControl, StatusAnswersWhileARenewalRuns) {
+    write_held_dns01_config();
+    start_agent();
+    ASSERT_EQ(next_notification(), "READY=1");
+
+    // The first issuance waits in the hook; the loop is busy, the control socket is not.
+    CommandResult busy = ctl({"status"});
+    EXPECT_EQ(busy.exit_code, 1) << busy.out << busy.err;
+    EXPECT_THAT(busy.out, HasSubstr("renewing since"));
+    EXPECT_THAT(busy.out, HasSubstr(", not an issued certificate"));  // the placeholder
+    CommandResult queued = ctl({"renew", "site", "--no-wait"});
+    EXPECT_EQ(queued.exit_code, 0) << queued.err;
+    EXPECT_THAT(queued.out, HasSubstr("site: queued"));
+
+    // The first issuance, then the queued renewal, each followed by a status.
+    ASSERT_TRUE(write_file_atomic(path("release"), ""));
+    ASSERT_THAT(wait_for_notification("STATUS="), HasSubstr("0 failing"));
+    ASSERT_THAT(wait_for_notification("STATUS="), HasSubstr("0 failing"));
+    const std::string log = read_file(path("agent.err")).value_or("");
+    EXPECT_THAT(log, HasSubstr("renewal asked for with certdock ctl renew"));
+    const std::string issued = bundle_serial();
+    EXPECT_EQ(served_serial(), issued);
+    CommandResult done = ctl({"status"});
+    EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
+    EXPECT_THAT(done.out, Not(HasSubstr("renewing since")));
 }
 
 TEST(AgentControlWithoutAgent, StatusSaysNoAgentRunsThere) {
