@@ -1,6 +1,9 @@
 #include "acme/issuance.hpp"
 
+#include <algorithm>
+
 #include "acme/problem.hpp"
+#include "base/time.hpp"
 
 namespace certdock::acme {
 namespace {
@@ -141,6 +144,17 @@ Result<IssuedCertificate> issue_certificate(Client& client, const IssueRequest& 
     issued.chains_offered = chains.size();
     issued.chain = choose_chain(chains, request.preferred_chain);
     return issued;
+}
+
+std::optional<Clock::Duration> requested_retry_after(const Error& error, SystemTime now) {
+    constexpr std::string_view kAsked = "the CA asks to retry after ";
+    const std::string text = error.describe();
+    const size_t at = text.find(kAsked);
+    if (at == std::string::npos) return std::nullopt;
+    const std::string_view rest = std::string_view(text).substr(at + kAsked.size());
+    auto when = parse_rfc3339(rest.substr(0, rest.find_first_of(" ;)")));
+    if (!when) return std::nullopt;
+    return std::max<Clock::Duration>(*when - now, Clock::Duration::zero());
 }
 
 }  // namespace certdock::acme

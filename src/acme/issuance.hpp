@@ -39,4 +39,9 @@ Result<IssuedCertificate> issue_certificate(Client& client, const IssueRequest& 
                                             const std::vector<challenge::Solver*>& solvers,
                                             Clock& clock, const ProgressCallback& progress = {});
 
+// How long the CA asked to wait (its Retry-After) before trying again after the failure
+// `error` describes, counted from `now`; nullopt when it asked nothing. The client records the
+// time in a rateLimited failure's message ("the CA asks to retry after <RFC 3339>").
+std::optional<Clock::Duration> requested_retry_after(const Error& error, SystemTime now);
+
 }  // namespace certdock::acme

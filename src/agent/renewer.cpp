@@ -1,11 +1,13 @@
 #include "agent/renewer.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "acme/issuance.hpp"
 #include "acme/problem.hpp"
+#include "agent/config_drift.hpp"
 #include "agent/deployer.hpp"
 #include "agent/key_policy.hpp"
 #include "agent/key_rotation.hpp"
@@ -33,6 +35,51 @@ std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file
         return std::nullopt;
     }
     return std::move(*parts);
+}
+
+SystemTime earliest(SystemTime time, const std::optional<SystemTime>& other) {
+    return other ? std::min(time, *other) : time;
+}
+
+// The ARI window the state remembers, as schedule_renewal takes it.
+std::optional<acme::RenewalInfo> ari_of(const CertState& state) {
+    if (!state.ari_window_start || !state.ari_window_end) return std::nullopt;
+    acme::RenewalInfo info{*state.ari_window_start, *state.ari_window_end, std::nullopt};
+    if (!state.ari_explanation_url.empty()) info.explanation_url = state.ari_explanation_url;
+    return info;
+}
+
+// What the state knows from ARI belongs to one certificate; another one starts afresh.
+void forget_ari(CertState& state) {
+    state.ari_cert_id.clear();
+    state.ari_window_start.reset();
+    state.ari_window_end.reset();
+    state.ari_explanation_url.clear();
+    state.next_ari_poll.reset();
+}
+
+bool ari_poll_due(const CertState& state, SystemTime now) {
+    return !state.next_ari_poll || *state.next_ari_poll <= now;
+}
+
+// RFC 9773 `replaces`: the served certificate's certID, when this CA answered renewalInfo for
+// it (so a certificate from another CA is never named) and the new order keeps one of its
+// names (a replacement sharing none is refused).
+std::optional<std::string> replaces_for(acme::Client& client, const CertState& state,
+                                        const crypto::Certificate& served,
+                                        const std::vector<acme::Identifier>& identifiers) {
+    if (state.ari_cert_id.empty()) return std::nullopt;
+    auto directory = client.directory();
+    if (!directory || !directory->renewal_info) return std::nullopt;
+    auto id = crypto::ari_cert_id(served);
+    if (!id || *id != state.ari_cert_id) return std::nullopt;
+    const std::vector<std::string> dns = served.dns_names();
+    const std::vector<std::string> ips = served.ip_addresses();
+    for (const auto& identifier : identifiers) {
+        const auto& names = identifier.type == "ip" ? ips : dns;
+        if (std::find(names.begin(), names.end(), identifier.value) != names.end()) return *id;
+    }
+    return std::nullopt;
 }
 
 Validity validity_of(const CertState& state) {
@@ -174,6 +221,8 @@ std::string_view due_kind_name(DueKind kind) {
             return "retry";
         case DueKind::kRedeliver:
             return "redeliver";
+        case DueKind::kConfigChanged:
+            return "config-changed";
     }
     return "unknown";
 }
@@ -208,9 +257,65 @@ void Renewer::log(const CertificateConfig& certificate, std::string_view line) c
     if (deps_.log) deps_.log("cert=" + certificate.name + " " + std::string(line));
 }
 
+RenewalDecision Renewer::decide_renewal(const CertificateConfig& certificate,
+                                        const CertState& state, SystemTime now) const {
+    return schedule_renewal(validity_of(state), ari_of(state), renewal_policy(certificate), now,
+                            deps_.random);
+}
+
+bool Renewer::refresh_ari(const CertificateConfig& certificate, const crypto::Certificate& served,
+                          CertState& state, SystemTime now) {
+    const std::optional<acme::RenewalInfo> before = ari_of(state);
+    // Whatever happens, the CA is not asked again before this (a failure included).
+    state.next_ari_poll = next_ari_poll(now, std::nullopt);
+    auto failed = [&](const Error& error) {
+        log(certificate, "ARI: " + error.describe() + "; keeping the renewal time, asking again " +
+                             format_rfc3339(*state.next_ari_poll));
+        return false;
+    };
+    const AcmeAccount* account = config_->find_account(certificate.acme);
+    if (account == nullptr || !deps_.clients) return false;
+    auto client = deps_.clients(*account, false);
+    if (!client) return failed(client.error());
+    auto directory = (*client)->directory();
+    if (!directory) return failed(directory.error());
+    if (!directory->renewal_info) {
+        // No ARI at this CA (or no longer): the lifetime rules decide.
+        forget_ari(state);
+        state.next_ari_poll = next_ari_poll(now, std::nullopt);
+        return before.has_value();
+    }
+    std::optional<Clock::Duration> retry_after;
+    auto info = (*client)->renewal_info(served, &retry_after);
+    if (!info) return failed(info.error());
+    auto cert_id = crypto::ari_cert_id(served);
+    if (!cert_id) return failed(cert_id.error());
+
+    // Whole seconds, as the state keeps them, so an unchanged window compares equal.
+    state.ari_cert_id = *cert_id;
+    state.ari_window_start = whole_seconds(info->window_start);
+    state.ari_window_end = whole_seconds(info->window_end);
+    state.ari_explanation_url = info->explanation_url.value_or("");
+    state.next_ari_poll = next_ari_poll(now, retry_after);
+    const bool moved = !before || before->window_start != *state.ari_window_start ||
+                       before->window_end != *state.ari_window_end;
+    if (moved) {
+        log(certificate, "ARI window " + format_rfc3339(*state.ari_window_start) + ".." +
+                             format_rfc3339(*state.ari_window_end) + (before ? " (moved)" : "") +
+                             "; next poll " + format_rfc3339(*state.next_ari_poll));
+    }
+    return moved;
+}
+
 Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
     const SystemTime now = whole_seconds(deps_.clock->now());
     CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
+    const CertState loaded = state;
+    auto saved = [&](DueCheck check) -> Result<DueCheck> {
+        if (state != loaded) CERTDOCK_TRY_STATUS(deps_.states->save(certificate.name, state));
+        check.next_ari_poll = state.next_ari_poll;
+        return check;
+    };
     const bool failing = state.consecutive_failures > 0;
     const bool retry_pending = failing && state.next_retry && *state.next_retry > now;
     const auto& file = certificate.placement.file;
@@ -234,28 +339,36 @@ Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
         // A state deleted, or a certificate put there by hand: schedule from what is served.
         record_certificate(state, bundle->leaf);
         state.next_renewal.reset();
+        forget_ari(state);
     }
     if (failing) {
         if (retry_pending) {
-            return DueCheck{DueKind::kWaitingRetry, *state.next_retry, state.next_retry_reason};
+            return saved({DueKind::kWaitingRetry, *state.next_retry, state.next_retry_reason});
         }
-        return DueCheck{DueKind::kRetry, now, state.next_retry_reason};
+        return saved({DueKind::kRetry, now, state.next_retry_reason});
+    }
+    if (auto drift = config_drift(certificate, bundle->leaf)) {
+        return saved({DueKind::kConfigChanged, now, *drift});
+    }
+    // The network only when a poll is due; a window that moved re-decides the renewal time,
+    // an unchanged one keeps the time already picked.
+    if (ari_poll_due(state, now) && refresh_ari(certificate, bundle->leaf, state, now)) {
+        state.next_renewal.reset();
     }
     if (!state.next_renewal) {
-        RenewalDecision decision = schedule_renewal(validity_of(state), std::nullopt,
-                                                    renewal_policy(certificate), now, deps_.random);
+        RenewalDecision decision = decide_renewal(certificate, state, now);
         state.next_renewal = decision.renew_at;
         state.next_renewal_reason = decision.reason;
-        CERTDOCK_TRY_STATUS(deps_.states->save(certificate.name, state));
     }
     if (*state.next_renewal <= now) {
-        return DueCheck{DueKind::kRenewal, now, state.next_renewal_reason};
+        return saved({DueKind::kRenewal, now, state.next_renewal_reason});
     }
-    return DueCheck{DueKind::kNotDue, *state.next_renewal, state.next_renewal_reason};
+    return saved({DueKind::kNotDue, *state.next_renewal, state.next_renewal_reason});
 }
 
-Result<std::string> Renewer::renew(const CertificateConfig& certificate, const DueCheck& check,
-                                   CertState& state, bool& hooks_failed) {
+Result<crypto::Certificate> Renewer::renew(const CertificateConfig& certificate,
+                                           const DueCheck& check, CertState& state,
+                                           bool& hooks_failed) {
     std::optional<crypto::BundleParts> parts;
     if (check.kind == DueKind::kRedeliver) {
         parts = read_bundle(certificate.placement.file);
@@ -292,6 +405,10 @@ Result<std::string> Renewer::renew(const CertificateConfig& certificate, const D
             }
         }
         request.csr_der = material.csr.der();
+        auto served = read_bundle(certificate.placement.file);
+        if (served && !served->leaf.is_self_signed()) {
+            request.replaces = replaces_for(*client, state, served->leaf, request.identifiers);
+        }
         const std::string& profile =
             certificate.profile.empty() ? account->profile : certificate.profile;
         if (!profile.empty()) request.profile = profile;
@@ -301,7 +418,9 @@ Result<std::string> Renewer::renew(const CertificateConfig& certificate, const D
         request.timeout = deps_.issue_timeout;
         auto progress = [&](std::string_view step) { log(certificate, step); };
 
-        log(certificate, "ordering from " + account->directory + " (" + check.reason + ")");
+        log(certificate,
+            "ordering from " + account->directory + " (" + check.reason + ")" +
+                (request.replaces ? "; replaces ARI certID " + *request.replaces : std::string()));
         auto issued =
             acme::issue_certificate(*client, request, {solver.get()}, *deps_.clock, progress);
         if (!issued && acme::has_problem(issued.error(), acme::ProblemType::kAccountDoesNotExist)) {
@@ -389,12 +508,12 @@ Result<std::string> Renewer::renew(const CertificateConfig& certificate, const D
         state.last_error = "deploy hook " + hook_name + " " + why;
         log(certificate, "deploy hook " + hook_name + " failed: " + why);
     }
-    return report.serial;
+    return parts->leaf;
 }
 
 Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate) {
     CERTDOCK_TRY(DueCheck check, check_due(certificate));
-    RenewOutcome outcome{.check = check, .next = check.next};
+    RenewOutcome outcome{.check = check, .next = earliest(check.next, check.next_ari_poll)};
     if (!check.due()) return outcome;
 
     CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
@@ -403,8 +522,10 @@ Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate) {
     auto renewed = renew(certificate, check, state, outcome.hooks_failed);
     const SystemTime now = whole_seconds(deps_.clock->now());
     if (renewed) {
-        RenewalDecision decision = schedule_renewal(validity_of(state), std::nullopt,
-                                                    renewal_policy(certificate), now, deps_.random);
+        // The new certificate's own window, so the CA decides its renewal from the start.
+        forget_ari(state);
+        refresh_ari(certificate, *renewed, state, now);
+        RenewalDecision decision = decide_renewal(certificate, state, now);
         state.next_renewal = decision.renew_at;
         state.next_renewal_reason = decision.reason;
         state.last_result = AttemptResult::kSuccess;
@@ -413,13 +534,18 @@ Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate) {
         state.next_retry.reset();
         state.next_retry_reason.clear();
         outcome.result = RenewResult::kDelivered;
-        outcome.serial = *renewed;
-        outcome.next = decision.renew_at;
-        log(certificate, "delivered serial " + *renewed + "; next renewal " +
+        outcome.serial = renewed->serial_hex();
+        outcome.next = earliest(decision.renew_at, state.next_ari_poll);
+        if (auto drift = config_drift(certificate, *renewed)) {
+            log(certificate,
+                "the CA's certificate still differs from the configuration: " + *drift);
+        }
+        log(certificate, "delivered serial " + outcome.serial + "; next renewal " +
                              format_rfc3339(decision.renew_at) + " (" + decision.reason + ")");
     } else {
         RetryInput input{.consecutive_failures = state.consecutive_failures + 1,
-                         .last_failure = now};
+                         .last_failure = now,
+                         .retry_after = acme::requested_retry_after(renewed.error(), now)};
         if (state.not_after) input.current = validity_of(state);
         RetryDecision retry = schedule_retry(input);
         state.last_result = AttemptResult::kFailure;

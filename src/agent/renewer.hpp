@@ -1,9 +1,9 @@
 #pragma once
 
 // Keeping ONE certificate of the configuration issued and served: decide whether it is due
-// (from its state and the bundle on disk), make or reuse its key, run the ACME issuance,
-// deliver it (disk, every HAProxy, TLS proof), run its deploy hooks, and record the outcome in
-// its state so a restart knows when to act next.
+// (from its state, the bundle on disk, the configuration and the CA's ARI window), make or
+// reuse its key, run the ACME issuance, deliver it (disk, every HAProxy, TLS proof), run its
+// deploy hooks, and record the outcome in its state so a restart knows when to act next.
 //
 // The ACME client and the challenge solver come through seams (RenewerDeps), so the
 // composition stays in the application and tests can pass a fake CA or Pebble. A Renewer is
@@ -24,6 +24,7 @@
 #include "base/clock.hpp"
 #include "base/result.hpp"
 #include "challenge/solver.hpp"
+#include "crypto/certificate.hpp"
 
 namespace certdock::agent {
 
@@ -49,12 +50,13 @@ struct RenewerDeps {
 };
 
 enum class DueKind {
-    kNotDue,        // the served certificate renews later
-    kWaitingRetry,  // the last attempt failed; the retry time has not come
-    kFirstIssue,    // no usable bundle on disk (missing, unreadable, a placeholder)
-    kRenewal,       // the renewal time has come
-    kRetry,         // the retry time after a failure has come
-    kRedeliver,     // a certificate issued earlier is on disk but was never proven served
+    kNotDue,         // the served certificate renews later
+    kWaitingRetry,   // the last attempt failed; the retry time has not come
+    kFirstIssue,     // no usable bundle on disk (missing, unreadable, a placeholder)
+    kRenewal,        // the renewal time has come
+    kRetry,          // the retry time after a failure has come
+    kRedeliver,      // a certificate issued earlier is on disk but was never proven served
+    kConfigChanged,  // the served certificate lacks a configured name or has another key type
 };
 std::string_view due_kind_name(DueKind kind);
 
@@ -62,6 +64,8 @@ struct DueCheck {
     DueKind kind = DueKind::kNotDue;
     SystemTime next{};  // when to look again (now when due)
     std::string reason{};
+    // When the CA's RenewalInfo is fetched again (ARI); unset when the CA was not asked.
+    std::optional<SystemTime> next_ari_poll{};
     bool due() const { return kind != DueKind::kNotDue && kind != DueKind::kWaitingRetry; }
 };
 
@@ -86,6 +90,10 @@ public:
 
     // Whether `certificate` is due, updating its state when the bundle on disk is not the one
     // the state knows (a state deleted or written by hand). Fails when the state is unreadable.
+    // When an ARI poll is due (docs/renewal.md) it fetches the served certificate's RenewalInfo
+    // through the account's client, and a window that moved moves the renewal time; a fetch
+    // that fails is logged and asked again later, never making the certificate due or failed.
+    // Otherwise it touches no network.
     Result<DueCheck> check_due(const CertificateConfig& certificate);
 
     // check_due, and when due the whole renewal. Fails only when the state cannot be read or
@@ -95,8 +103,15 @@ public:
     const Config& config() const { return *config_; }
 
 private:
-    Result<std::string> renew(const CertificateConfig& certificate, const DueCheck& check,
-                              CertState& state, bool& hooks_failed);
+    // The delivered leaf.
+    Result<crypto::Certificate> renew(const CertificateConfig& certificate, const DueCheck& check,
+                                      CertState& state, bool& hooks_failed);
+    // Fetches `served`'s RenewalInfo into `state`; true when the window differs from the one
+    // recorded before.
+    bool refresh_ari(const CertificateConfig& certificate, const crypto::Certificate& served,
+                     CertState& state, SystemTime now);
+    RenewalDecision decide_renewal(const CertificateConfig& certificate, const CertState& state,
+                                   SystemTime now) const;
     void log(const CertificateConfig& certificate, std::string_view line) const;
 
     ConfigPtr config_;

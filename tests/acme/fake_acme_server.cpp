@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "acme/jose/jws.hpp"
+#include "base/time.hpp"
 #include "crypto/csr.hpp"
 #include "support/must.hpp"
 
@@ -56,28 +57,21 @@ acme::HttpResponse FakeAcmeServer::problem(int status, const std::string& type,
 Result<acme::HttpResponse> FakeAcmeServer::send(const acme::HttpRequest& request) {
     const std::string path = path_of(request.url);
     log_.push_back(request.method + " " + path);
+    if (knobs.unreachable) return fail(ErrorCategory::kNetwork, "connection refused (ca.test)");
     if (path == "/dir") {
-        return acme::HttpResponse{200,
-                                  {{"Content-Type", "application/json"}},
-                                  json{{"newNonce", url("/nonce")},
-                                       {"newAccount", url("/new-account")},
-                                       {"newOrder", url("/new-order")},
-                                       {"revokeCert", url("/revoke")},
-                                       {"keyChange", url("/key-change")},
-                                       {"renewalInfo", url("/ari")},
-                                       {"meta", {{"profiles", {{"shortlived", "6 days"}}}}}}
-                                      .dump()};
+        json directory = {{"newNonce", url("/nonce")},
+                          {"newAccount", url("/new-account")},
+                          {"newOrder", url("/new-order")},
+                          {"revokeCert", url("/revoke")},
+                          {"keyChange", url("/key-change")},
+                          {"meta", {{"profiles", {{"shortlived", "6 days"}}}}}};
+        if (knobs.offer_renewal_info) directory["renewalInfo"] = url("/ari");
+        return acme::HttpResponse{200, {{"Content-Type", "application/json"}}, directory.dump()};
     }
     if (path == "/nonce") return acme::HttpResponse{200, {{"Replay-Nonce", fresh_nonce()}}, ""};
-    if (path.starts_with("/ari/") && request.method == "GET") {
+    if (path.starts_with("/ari/") && request.method == "GET" && knobs.offer_renewal_info) {
         ari_requests_.push_back(path.substr(5));
-        return acme::HttpResponse{
-            200,
-            {{"Content-Type", "application/json"}, {"Retry-After", "21600"}},
-            json{{"suggestedWindow",
-                  {{"start", "2027-02-01T00:00:00Z"}, {"end", "2027-02-03T00:00:00Z"}}},
-                 {"explanationURL", "https://ca.test/why"}}
-                .dump()};
+        return renewal_info(path.substr(5));
     }
     if (request.method != "POST") return problem(405, "malformed", "method not allowed");
 
@@ -101,6 +95,31 @@ Result<acme::HttpResponse> FakeAcmeServer::send(const acme::HttpRequest& request
     return handle_post(path, header, payload);
 }
 
+acme::HttpResponse FakeAcmeServer::renewal_info(const std::string& cert_id) {
+    if (knobs.renewal_info_fails) {
+        return problem(500, "serverInternal", "renewalInfo is down", /*with_nonce=*/false);
+    }
+    json window = {{"start", "2027-02-01T00:00:00Z"}, {"end", "2027-02-03T00:00:00Z"}};
+    std::optional<std::string> explanation = "https://ca.test/why";
+    if (knobs.renewal_window) {
+        auto found = issued_by_ari_id_.find(cert_id);
+        if (found == issued_by_ari_id_.end()) {
+            return problem(404, "malformed", "no certificate with this id", false);
+        }
+        acme::RenewalInfo info = knobs.renewal_window(issued_.at(found->second));
+        window = {{"start", format_rfc3339(info.window_start)},
+                  {"end", format_rfc3339(info.window_end)}};
+        explanation = info.explanation_url;
+    }
+    json body = {{"suggestedWindow", window}};
+    if (explanation) body["explanationURL"] = *explanation;
+    acme::HttpResponse response{200, {{"Content-Type", "application/json"}}, body.dump()};
+    if (!knobs.renewal_info_retry_after.empty()) {
+        response.headers.emplace_back("Retry-After", knobs.renewal_info_retry_after);
+    }
+    return response;
+}
+
 acme::HttpResponse FakeAcmeServer::handle_post(const std::string& path, const json& header,
                                                const json& payload) {
     auto order_body = [&] {
@@ -111,10 +130,8 @@ acme::HttpResponse FakeAcmeServer::handle_post(const std::string& path, const js
                          ? "invalid"
                          : (order_polls_ > knobs.order_processing_polls ? "valid" : "processing");
         }
-        json ids = json::array();
-        for (const auto& name : identifiers_) ids.push_back({{"type", "dns"}, {"value", name}});
         json body = {{"status", status},
-                     {"identifiers", ids},
+                     {"identifiers", identifiers_},
                      {"authorizations", {url("/authz/1")}},
                      {"finalize", url("/finalize/1")}};
         if (status == "valid") body["certificate"] = url("/cert/1");
@@ -142,8 +159,16 @@ acme::HttpResponse FakeAcmeServer::handle_post(const std::string& path, const js
             }
             return response;
         }
-        identifiers_.clear();
-        for (const auto& id : payload["identifiers"]) identifiers_.push_back(id["value"]);
+        new_orders_.push_back(payload);
+        if (knobs.already_replaced && payload.contains("replaces")) {
+            return problem(409, "alreadyReplaced", "this certificate was already replaced");
+        }
+        // One order at a time: a new one starts its authorization and finalization afresh.
+        identifiers_ = payload.value("identifiers", json::array());
+        challenge_answered_ = false;
+        finalized_ = false;
+        authz_polls_ = 0;
+        order_polls_ = 0;
         auto response = json_response(201, order_body());
         response.headers.emplace_back("Location", url("/order/1"));
         return response;
@@ -166,10 +191,9 @@ acme::HttpResponse FakeAcmeServer::handle_post(const std::string& path, const js
                                       {"detail", "the response did not match"}};
             }
         }
-        auto response =
-            json_response(200, {{"status", status},
-                                {"identifier", {{"type", "dns"}, {"value", identifiers_.at(0)}}},
-                                {"challenges", {challenge}}});
+        auto response = json_response(
+            200,
+            {{"status", status}, {"identifier", identifiers_.at(0)}, {"challenges", {challenge}}});
         if (status == "pending" && !knobs.authz_retry_after.empty()) {
             response.headers.emplace_back("Retry-After", knobs.authz_retry_after);
         }
@@ -187,9 +211,16 @@ acme::HttpResponse FakeAcmeServer::handle_post(const std::string& path, const js
         if (!der) return problem(400, "badCSR", "CSR is not base64url");
         auto csr = crypto::Csr::from_der(*der);
         if (!csr) return problem(400, "badCSR", csr.error().message());
-        auto cert = ca_.sign(csr->public_key(), {.dns_names = csr->dns_names()});
+        CertSpec spec{.dns_names = csr->dns_names(), .ip_addresses = csr->ip_addresses()};
+        if (knobs.clock != nullptr) {
+            spec.not_before = knobs.clock->now();
+            spec.not_after = *spec.not_before + knobs.lifetime;
+        }
+        auto cert = ca_.sign(csr->public_key(), spec);
         if (!cert) return problem(500, "serverInternal", cert.error().message());
         chain_pem_ = cert->to_pem() + ca_.certificate().to_pem();
+        if (auto id = crypto::ari_cert_id(*cert)) issued_by_ari_id_[*id] = issued_.size();
+        issued_.push_back(*cert);
         finalized_ = true;
         return json_response(200, order_body());
     }
