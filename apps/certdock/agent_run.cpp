@@ -61,7 +61,6 @@ void log_line(std::string_view line) {
 struct Decision {
     DueKind kind = DueKind::kNotDue;
     SystemTime next{};
-    bool failing = false;
     bool operator==(const Decision&) const = default;
 };
 
@@ -132,12 +131,12 @@ private:
         log_line("cert=" + certificate.name + " renewing: " +
                  std::string(agent::due_kind_name(check.kind)) + " (" + check.reason + ")");
     }
-    void on_renewal_finished(const CertificateConfig& certificate, const RenewOutcome& outcome) {
+    // The Renewer logged the outcome; `outcome` is here for the metrics to come.
+    void on_renewal_finished(const CertificateConfig& certificate,
+                             [[maybe_unused]] const RenewOutcome& outcome) {
         board_.end_renewal(certificate.name);
         // The next check logs its decision again: the renewal changed it.
-        decisions_[certificate.name] = Decision{.kind = DueKind::kRenewal,
-                                                .next = outcome.next,
-                                                .failing = outcome.result == RenewResult::kFailed};
+        decisions_[certificate.name].reset();
     }
     void on_check_failed(const CertificateConfig& certificate, const Error& error) {
         board_.end_renewal(certificate.name);
@@ -146,12 +145,16 @@ private:
     }
     void on_scan_finished(std::size_t checked) {
         const SystemTime next = earliest_check();
-        board_.update_scan_times(now_seconds(), next);
+        const bool scheduled = next != SystemTime::max();  // false: no certificates
+        board_.update_scan_times(now_seconds(),
+                                 scheduled ? std::optional<SystemTime>(next) : std::nullopt);
         std::size_t failing = 0;
         for (const auto& [name, failed] : failing_) failing += failed ? 1 : 0;
-        const std::string summary = std::to_string(agent_->config->certificates.size()) +
-                                    " certificates, " + std::to_string(failing) +
-                                    " failing; next check " + format_rfc3339(next);
+        const std::size_t count = agent_->config->certificates.size();
+        const std::string summary = std::to_string(count) +
+                                    (count == 1 ? " certificate, " : " certificates, ") +
+                                    std::to_string(failing) + " failing; next check " +
+                                    (scheduled ? format_rfc3339(next) : std::string("none"));
         if (checked > 0) log_line("certdock agent: " + summary);
         if (notifier_ != nullptr) notify(notifier_->status(summary));
     }

@@ -23,6 +23,7 @@ struct CtlOptions {
     std::string config_file{};
     bool json = false;
     std::string name{};
+    std::vector<std::string> names{};
     bool no_wait = false;
 };
 
@@ -229,9 +230,12 @@ void register_ctl_command(CLI::App& app, int& exit_code) {
         "status",
         "Every certificate: serial, expiry, next renewal, last attempt, what HAProxy "
         "serves. Exit 0 when all are healthy and served, 1 if not");
+    status->add_option("names", options->names, "Only these certificates (default: all)");
     status->add_flag("--json", options->json, "One JSON object for scripts");
     status->callback([options, &exit_code] {
-        exit_code = run_ctl(*options, {.command = agent::ControlCommand::kStatus}, kStatusTimeout);
+        exit_code =
+            run_ctl(*options, {.command = agent::ControlCommand::kStatus, .names = options->names},
+                    kStatusTimeout);
     });
 
     CLI::App* renew = ctl->add_subcommand(

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace certdock::agent {
 namespace {
 
@@ -169,6 +171,9 @@ std::string encode_request(const ControlRequest& request) {
         out["name"] = request.name;
         out["wait"] = request.wait;
     }
+    if (request.command == ControlCommand::kStatus && !request.names.empty()) {
+        out["names"] = request.names;
+    }
     return out.dump();
 }
 
@@ -191,6 +196,17 @@ Result<ControlRequest> parse_request(std::string_view line) {
     if (!known) {
         return fail(ErrorCategory::kProtocol,
                     "unknown command \"" + name + "\"; use status, renew or reload");
+    }
+    if (auto names = in.find("names");
+        request.command == ControlCommand::kStatus && names != in.end()) {
+        const bool texts =
+            names->is_array() && std::all_of(names->begin(), names->end(),
+                                             [](const json& item) { return item.is_string(); });
+        if (!texts) {
+            return fail(ErrorCategory::kProtocol,
+                        "\"names\" must be a list of certificate names, e.g. [\"site\"]");
+        }
+        request.names = names->get<std::vector<std::string>>();
     }
     if (request.command == ControlCommand::kRenew) {
         auto certificate = in.find("name");

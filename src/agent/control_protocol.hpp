@@ -3,7 +3,7 @@
 // The control socket's protocol between `certdock ctl` and a running `certdock agent run`:
 // one JSON object per line each way, one request and one reply per connection.
 //
-//   {"command":"status"}
+//   {"command":"status"}                       (optionally "names":["site","api"])
 //   {"command":"renew","name":"site","wait":true}
 //   {"command":"reload"}
 //
@@ -26,8 +26,9 @@ std::string_view control_command_name(ControlCommand command);  // "status", "re
 
 struct ControlRequest {
     ControlCommand command = ControlCommand::kStatus;
-    std::string name{};  // renew: the certificate
-    bool wait = true;    // renew: answer once it ran (false: once it is queued)
+    std::string name{};                // renew: the certificate
+    bool wait = true;                  // renew: answer once it ran (false: once it is queued)
+    std::vector<std::string> names{};  // status: only these certificates; empty: all
 };
 
 struct RenewReply {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -323,7 +324,7 @@ void ControlServer::serve(int fd) {
 ControlReply ControlServer::answer(const ControlRequest& request) {
     switch (request.command) {
         case ControlCommand::kStatus:
-            return answer_status();
+            return answer_status(request.names);
         case ControlCommand::kRenew: {
             const StatusSnapshot snapshot = board_.snapshot();
             bool known = false;
@@ -349,8 +350,22 @@ ControlReply ControlServer::answer(const ControlRequest& request) {
     return ControlReply::failure("unknown command");
 }
 
-ControlReply ControlServer::answer_status() {
+ControlReply ControlServer::answer_status(const std::vector<std::string>& names) {
     StatusSnapshot snapshot = board_.snapshot();
+    if (!names.empty()) {
+        std::vector<CertificateStatus> chosen;
+        for (const std::string& name : names) {
+            auto found = std::find_if(snapshot.certificates.begin(), snapshot.certificates.end(),
+                                      [&](const CertificateStatus& c) { return c.name == name; });
+            if (found == snapshot.certificates.end()) {
+                return ControlReply::failure(
+                    "no certificate named \"" + name + "\"; the agent has: " +
+                    (snapshot.config ? names_of(*snapshot.config) : std::string("none")));
+            }
+            chosen.push_back(std::move(*found));
+        }
+        snapshot.certificates = std::move(chosen);
+    }
     if (snapshot.config) {
         std::map<std::string_view, const CertificateConfig*> by_name;
         for (const auto& certificate : snapshot.config->certificates) {

@@ -93,7 +93,7 @@ private:
     void accept_loop();
     void serve(int fd);
     ControlReply answer(const ControlRequest& request);
-    ControlReply answer_status();
+    ControlReply answer_status(const std::vector<std::string>& names);
     void reap_finished();
 
     ControlServerOptions options_;

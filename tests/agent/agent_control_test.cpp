@@ -238,6 +238,13 @@ TEST_F(AgentControl, ReadyStatusRenewReloadAndStop) {
         haproxy::same_serial(site.at("served").at(0).at("serial").get<std::string>(), issued));
     const pid_t pid = parsed.at("agent").at("pid").get<pid_t>();
 
+    CommandResult one = ctl({"status", "site"});
+    EXPECT_EQ(one.exit_code, 0) << one.out << one.err;
+    EXPECT_THAT(one.out, HasSubstr(issued));
+    CommandResult other = ctl({"status", "nosuch"});
+    EXPECT_EQ(other.exit_code, 2);
+    EXPECT_THAT(other.err, HasSubstr("no certificate named \"nosuch\"; the agent has: site"));
+
     CommandResult unknown = ctl({"renew", "nosuch"});
     EXPECT_EQ(unknown.exit_code, 2);
     EXPECT_THAT(unknown.err, HasSubstr("no certificate named \"nosuch\""));

@@ -20,6 +20,7 @@ TEST(ControlProtocol, RequestsRoundTrip) {
          {ControlRequest{.command = ControlCommand::kStatus},
           ControlRequest{.command = ControlCommand::kRenew, .name = "site", .wait = false},
           ControlRequest{.command = ControlCommand::kRenew, .name = "api", .wait = true},
+          ControlRequest{.command = ControlCommand::kStatus, .names = {"site", "api"}},
           ControlRequest{.command = ControlCommand::kReload}}) {
         const std::string line = encode_request(request);
         EXPECT_EQ(line.find('\n'), std::string::npos) << line;
@@ -28,6 +29,7 @@ TEST(ControlProtocol, RequestsRoundTrip) {
         EXPECT_EQ(parsed->command, request.command);
         EXPECT_EQ(parsed->name, request.name);
         EXPECT_EQ(parsed->wait, request.wait);
+        EXPECT_EQ(parsed->names, request.names);
     }
 }
 
@@ -59,6 +61,10 @@ TEST(ControlProtocol, MalformedRequestsSayWhatToSend) {
     auto bad_wait = parse_request(R"({"command":"renew","name":"site","wait":"yes"})");
     ASSERT_FALSE(bad_wait);
     EXPECT_THAT(bad_wait.error().message(), HasSubstr("\"wait\" must be true or false"));
+
+    auto bad_names = parse_request(R"({"command":"status","names":"site"})");
+    ASSERT_FALSE(bad_names);
+    EXPECT_THAT(bad_names.error().message(), HasSubstr("\"names\" must be a list"));
 
     EXPECT_FALSE(parse_request(R"(["status"])"));
 }
