@@ -191,8 +191,7 @@ TEST_F(AgentLoop, AKillDuringTheDeployHookDoesNotIssueAgain) {
 
     CommandResult restart = run_once();
     ASSERT_EQ(restart.exit_code, 0) << restart.err;
-    EXPECT_THAT(restart.err, HasSubstr("cert=site not due"));
-    EXPECT_THAT(restart.err, ::testing::Not(HasSubstr("ordering")));
+    EXPECT_THAT(restart.err, ::testing::Not(HasSubstr("ordering"))) << "a second order";
     EXPECT_EQ(bundle(site_pem()).leaf.serial_hex(), new_serial);
     EXPECT_EQ(served_site().der(), delivered.leaf.der());
     agent::CertState after = state("site");
@@ -300,8 +299,7 @@ TEST_F(AgentLoop, ADeletedStateIsRebuiltFromTheCertificateOnDisk) {
     fs::remove_all(path("state") / "state");
     CommandResult again = run_once();
     ASSERT_EQ(again.exit_code, 0) << again.err;
-    EXPECT_THAT(again.err, HasSubstr("cert=site not due"));
-    EXPECT_THAT(again.err, ::testing::Not(HasSubstr("ordering")));
+    EXPECT_THAT(again.err, ::testing::Not(HasSubstr("ordering"))) << "a needless order";
     EXPECT_EQ(bundle(site_pem()).leaf.der(), issued.der());
     EXPECT_EQ(served_site().der(), issued.der());
     agent::CertState rebuilt = state("site");
