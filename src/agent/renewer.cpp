@@ -7,6 +7,7 @@
 
 #include "acme/issuance.hpp"
 #include "acme/problem.hpp"
+#include "agent/bundle_cache.hpp"
 #include "agent/config_drift.hpp"
 #include "agent/deployer.hpp"
 #include "agent/key_policy.hpp"
@@ -28,13 +29,15 @@ SystemTime whole_seconds(SystemTime time) {
 
 // The bundle HAProxy loads, when it holds a certificate, a chain and the certificate's key.
 std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file) {
-    auto text = read_file(file);
-    if (!text) return std::nullopt;
-    auto parts = crypto::parse_haproxy_bundle(*text);
-    if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
-        return std::nullopt;
-    }
-    return std::move(*parts);
+    // Parsed once per version of the file: every scan looks at every bundle (bundle_cache.hpp).
+    return shared_bundle_cache().read(
+        file, [](std::string_view text) -> std::optional<crypto::BundleParts> {
+            auto parts = crypto::parse_haproxy_bundle(text);
+            if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
+                return std::nullopt;
+            }
+            return std::move(*parts);
+        });
 }
 
 SystemTime earliest(SystemTime time, const std::optional<SystemTime>& other) {
@@ -313,7 +316,6 @@ Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
     const CertState loaded = state;
     auto saved = [&](DueCheck check) -> Result<DueCheck> {
         if (state != loaded) CERTDOCK_TRY_STATUS(deps_.states->save(certificate.name, state));
-        check.next_ari_poll = state.next_ari_poll;
         return check;
     };
     const bool failing = state.consecutive_failures > 0;
@@ -360,10 +362,12 @@ Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
         state.next_renewal = decision.renew_at;
         state.next_renewal_reason = decision.reason;
     }
+    // Only here is the next poll in the future and ARI's to make (not while a retry waits).
     if (*state.next_renewal <= now) {
-        return saved({DueKind::kRenewal, now, state.next_renewal_reason});
+        return saved({DueKind::kRenewal, now, state.next_renewal_reason, state.next_ari_poll});
     }
-    return saved({DueKind::kNotDue, *state.next_renewal, state.next_renewal_reason});
+    return saved(
+        {DueKind::kNotDue, *state.next_renewal, state.next_renewal_reason, state.next_ari_poll});
 }
 
 Result<crypto::Certificate> Renewer::renew(const CertificateConfig& certificate,

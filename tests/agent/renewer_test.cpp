@@ -369,6 +369,24 @@ TEST_F(RenewerTest, FailureWaitsAsLongAsTheCaAsks) {
     EXPECT_THAT(recorded.next_retry_reason, HasSubstr("Retry-After"));
 }
 
+TEST_F(RenewerTest, AWaitingRetryIsNeitherPolledNorWokenForAri) {
+    server_.knobs.renewal_window = window_after(1 * kDay, 2 * kDay);
+    ASSERT_EQ(run().result, RenewResult::kDelivered) << all_logs();
+    advance_to(*state().next_renewal);
+    server_.knobs.rate_limit_new_order = true;
+    server_.knobs.rate_limit_retry_after = "86400";
+    ASSERT_EQ(run().result, RenewResult::kFailed);
+    const size_t polls = server_.ari_requests().size();
+
+    clock_.advance(hours(12));
+    ASSERT_LT(*state().next_ari_poll, clock_.now());  // the ARI poll time has passed
+    RenewOutcome waiting = run();
+    EXPECT_EQ(waiting.check.kind, DueKind::kWaitingRetry);
+    EXPECT_EQ(waiting.next, *state().next_retry);
+    EXPECT_GT(waiting.next, clock_.now());
+    EXPECT_EQ(server_.ari_requests().size(), polls);
+}
+
 // The agent's loop on a fake clock: wake at the earliest time the Renewer names, run again.
 // Four months of 6-day certificates, the CA suggesting day 3..4 of each: every renewal lands
 // in the window of the certificate it replaces, and ARI is asked about every 6 hours.
