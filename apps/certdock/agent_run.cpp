@@ -9,12 +9,12 @@
 #include "agent_run.hpp"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -72,9 +72,9 @@ struct CheckResult {
 
 class AgentLoop {
 public:
-    AgentLoop(const RunOptions& options, agent::ConfigPtr config, agent::StatusBoard& board)
+    AgentLoop(const RunOptions& options, const agent::ConfigPtr& config, agent::StatusBoard& board)
         : options_(options), board_(board) {
-        install(std::move(config));
+        install(config);
         on_config_loaded();
     }
 
@@ -176,7 +176,7 @@ private:
 
     // ---- work ---------------------------------------------------------------------------
 
-    void install(agent::ConfigPtr config) {
+    void install(const agent::ConfigPtr& config) {
         agent_ = make_agent(config, std::chrono::seconds(options_.deploy_wait_seconds), log_line);
         board_.set_config(config);
         next_check_.clear();

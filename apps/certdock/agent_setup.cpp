@@ -80,7 +80,7 @@ Result<acme::Client*> AccountSessions::client(const agent::AcmeAccount& account,
     return found->second.client.get();
 }
 
-std::unique_ptr<Agent> make_agent(agent::ConfigPtr config, std::chrono::seconds deploy_wait,
+std::unique_ptr<Agent> make_agent(const agent::ConfigPtr& config, std::chrono::seconds deploy_wait,
                                   const agent::EventLog& log) {
     auto built = std::make_unique<Agent>();
     built->config = config;

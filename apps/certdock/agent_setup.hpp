@@ -35,7 +35,7 @@ struct Agent {
 };
 
 // `log` receives one line per event ("cert=site delivered ...").
-std::unique_ptr<Agent> make_agent(agent::ConfigPtr config, std::chrono::seconds deploy_wait,
+std::unique_ptr<Agent> make_agent(const agent::ConfigPtr& config, std::chrono::seconds deploy_wait,
                                   const agent::EventLog& log);
 
 }  // namespace certdock::cli

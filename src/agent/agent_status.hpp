@@ -30,8 +30,8 @@ struct CertificateStatus {
     std::vector<std::string> domains{};
     std::string serial{};  // the certificate served; empty: none issued yet
     std::optional<SystemTime> not_after{};
-    // The loop's last decision: "not-due", "waiting-retry", "first-issue", "renewal", "retry",
-    // "redeliver", or "error" when the state could not be read.
+    // The loop's last decision: a due_kind_name ("not-due", "waiting-retry", "first-issue",
+    // ...), or "error" when the state could not be read or written.
     std::string decision{};
     std::optional<SystemTime> next_renewal{};
     std::string next_renewal_reason{};

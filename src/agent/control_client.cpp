@@ -50,9 +50,11 @@ Result<ControlReply> exchange(const std::filesystem::path& socket, const Control
     }
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
     const SteadyTime deadline = std::chrono::steady_clock::now() + timeout;
-    auto [fd, error] =
+    auto attempt =
         connect_with_deadline(AF_UNIX, reinterpret_cast<const sockaddr*>(&address), sizeof address,
                               std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    UniqueFd fd = std::move(attempt.first);
+    const int error = attempt.second;
     if (error == ENOENT) return fail(ErrorCategory::kUsage, not_running(socket, "no socket there"));
     if (error == ECONNREFUSED) {
         return fail(ErrorCategory::kUsage, not_running(socket, "nothing listens on the socket"));

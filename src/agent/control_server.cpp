@@ -17,7 +17,7 @@
 namespace certdock::agent {
 namespace {
 
-constexpr size_t kMaxRequestBytes = 64 * 1024;
+constexpr size_t kMaxRequestBytes = size_t{64} * 1024;
 constexpr size_t kNamesListed = 20;
 
 Error errno_error(const std::string& what) {

@@ -41,7 +41,7 @@ Status SdNotifier::notify(std::string_view state) {
                         socket_path_);
     }
     std::memcpy(address.sun_path, socket_path_.data(), socket_path_.size());
-    socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
     if (socket_path_[0] == '@') {
         address.sun_path[0] = '\0';
         length += static_cast<socklen_t>(socket_path_.size());
