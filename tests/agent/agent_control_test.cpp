@@ -26,7 +26,9 @@
 #include "crypto/certificate.hpp"
 #include "crypto/key.hpp"
 #include "crypto/self_signed.hpp"
+#include "haproxy/hot_update.hpp"
 #include "haproxy/replies.hpp"
+#include "haproxy/runtime_api.hpp"
 #include "support/child_process.hpp"
 #include "support/command.hpp"
 #include "support/haproxy_server.hpp"
@@ -281,6 +283,16 @@ TEST_F(AgentControl, ReadyStatusRenewReloadAndStop) {
     EXPECT_EQ(served_serial(), renewed);
     status = ctl({"status"});
     EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+
+    // HAProxy made to serve another certificate behind the agent's back: status says so.
+    haproxy::RuntimeApiOptions socket;
+    socket.transport.address = haproxy_->admin_socket().string();
+    haproxy::RuntimeApi api(socket);
+    ASSERT_TRUE(haproxy::hot_update(api, site_pem().string(), haproxy_->site_bundle()));
+    ASSERT_NE(served_serial(), renewed);
+    CommandResult drift = ctl({"status"});
+    EXPECT_EQ(drift.exit_code, 1) << drift.out << drift.err;
+    EXPECT_THAT(drift.out, HasSubstr(", not " + renewed));
 
     // A valid file again is taken.
     write_config();
