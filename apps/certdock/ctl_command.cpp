@@ -28,9 +28,10 @@ struct CtlOptions {
 };
 
 constexpr auto kStatusTimeout = std::chrono::minutes(2);
-constexpr auto kReloadTimeout = std::chrono::minutes(2);
-// A renewal waits for the order, the delivery and the hooks, plus any renewal running first.
+// Renew and reload are carried out by the loop between renewals: they wait for the one
+// running (order, delivery, hooks), and a renewal for its own.
 constexpr auto kRenewTimeout = std::chrono::hours(1);
+constexpr auto kReloadTimeout = kRenewTimeout;
 constexpr const char* kDefaultConfig = "/etc/certdock/certdock.toml";
 
 Result<std::filesystem::path> socket_path(const CtlOptions& options) {
