@@ -284,7 +284,7 @@ std::vector<CertificateConfig> parse_certificates(const TomlValue& array, Contex
                                                   const Config& sections) {
     std::vector<CertificateConfig> certificates;
     if (!array.is_array()) {
-        context.add(array.location().line(), "certificate",
+        context.add(context.line_of(array), "certificate",
                     "certificate must be a list of tables: write [[certificate]] (double "
                     "brackets) above each certificate");
         return certificates;
@@ -292,7 +292,7 @@ std::vector<CertificateConfig> parse_certificates(const TomlValue& array, Contex
     const auto& entries = array.as_array();
     for (size_t i = 0; i < entries.size(); ++i) {
         if (!entries[i].is_table()) {
-            context.add(entries[i].location().line(), "certificate",
+            context.add(context.line_of(entries[i]), "certificate",
                         "certificate must be a list of tables: write [[certificate]] above "
                         "each certificate");
             continue;

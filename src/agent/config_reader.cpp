@@ -15,6 +15,24 @@ std::filesystem::path Context::resolve(const std::string& path) const {
     return (base_dir / given).lexically_normal();
 }
 
+std::uint32_t LineIndex::line_of(const TomlValue& value) {
+    // toml11 keeps each value's place as a region of the shared source text; its accessor is
+    // in toml::detail, so anything else (a value built in code) takes toml11's own answer.
+    const auto* region = dynamic_cast<const toml::detail::region*>(toml::detail::get_region(value));
+    if (region == nullptr || !region->source()) return value.location().line();
+    const auto& source = region->source();
+    if (source != source_) {
+        source_ = source;
+        newlines_.clear();
+        for (size_t i = 0; i < source->size(); ++i) {
+            if ((*source)[i] == '\n') newlines_.push_back(i);
+        }
+    }
+    const auto offset = static_cast<size_t>(region->first() - source->cbegin());
+    const auto before = std::lower_bound(newlines_.begin(), newlines_.end(), offset);
+    return static_cast<std::uint32_t>(1 + (before - newlines_.begin()));
+}
+
 std::string quote(std::string_view text) {
     return "\"" + std::string(text) + "\"";
 }
@@ -22,7 +40,7 @@ std::string quote(std::string_view text) {
 TableReader::TableReader(const TomlValue& table, std::string where,
                          std::vector<std::string> known_keys, Context& context,
                          const std::vector<Alias>& aliases)
-    : table_(table), where_(std::move(where)), context_(context), line_(table.location().line()) {
+    : table_(table), where_(std::move(where)), context_(context), line_(context.line_of(table)) {
     for (const auto& [key, value] : table_.as_table()) {
         if (std::find(known_keys.begin(), known_keys.end(), key) != known_keys.end()) continue;
         std::string message = "unknown key " + quote(key);
@@ -34,7 +52,7 @@ TableReader::TableReader(const TomlValue& table, std::string where,
             for (const auto& known : known_keys) list += (list.empty() ? "" : ", ") + known;
             message += " (known keys: " + list + ")";
         }
-        context_.add(value.location().line(), key, prefix() + message);
+        context_.add(context_.line_of(value), key, prefix() + message);
     }
 }
 
@@ -54,7 +72,7 @@ bool TableReader::has(const std::string& key) const {
 
 std::uint32_t TableReader::line_of(const std::string& key) const {
     const TomlValue* value = find(key);
-    return value ? value->location().line() : line_;
+    return value ? context_.line_of(*value) : line_;
 }
 
 void TableReader::problem(const std::string& key, const std::string& message) {
@@ -101,7 +119,7 @@ std::optional<std::vector<std::string>> TableReader::strings(const std::string& 
     bool ok = true;
     for (const auto& element : value->as_array()) {
         if (!element.is_string() || element.as_string().str.empty()) {
-            context_.add(element.location().line(), key,
+            context_.add(context_.line_of(element), key,
                          prefix() + "every entry of " + key + " must be a non-empty string");
             ok = false;
             continue;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,15 +23,29 @@ namespace certdock::agent::config_detail {
 // An ordered map keeps iteration in a stable order; issues are sorted by line anyway.
 using TomlValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
 
+// Where each line of a parsed file starts, so a value's line is a binary search. toml11's
+// own location().line() counts the newlines from the start of the file on every call, which
+// made a file of 10,000 certificates take seconds (quadratic) to load.
+class LineIndex {
+public:
+    std::uint32_t line_of(const TomlValue& value);
+
+private:
+    std::shared_ptr<const std::vector<char>> source_{};
+    std::vector<size_t> newlines_{};  // offsets of '\n' in source_
+};
+
 // What every reader of one file shares: where issues go and how paths resolve.
 struct Context {
     std::string file_label;  // the file as the user named it
     std::filesystem::path base_dir;
     LoadOptions options;
     std::vector<ConfigIssue> issues;
+    LineIndex lines{};
 
     void add(std::uint32_t line, std::string key, std::string message);
     std::filesystem::path resolve(const std::string& path) const;
+    std::uint32_t line_of(const TomlValue& value) { return lines.line_of(value); }
 };
 
 std::string quote(std::string_view text);  // "\"text\""

@@ -213,20 +213,20 @@ std::vector<std::pair<std::string, const TomlValue*>> named_tables(const TomlVal
                                                                    Context& context) {
     std::vector<std::pair<std::string, const TomlValue*>> out;
     if (!parent.is_table()) {
-        context.add(parent.location().line(), section,
+        context.add(context.line_of(parent), section,
                     section + " must be a table of named sections, as [" + section + ".main]");
         return out;
     }
     for (const auto& [name, value] : parent.as_table()) {
         if (!value.is_table()) {
-            context.add(value.location().line(), name,
+            context.add(context.line_of(value), name,
                         "[" + section + "] needs a name for each entry: write [" + section +
                             ".<name>] with " + name + " = ... inside it");
             continue;
         }
         if (!is_valid_name(name)) {
             context.add(
-                value.location().line(), name,
+                context.line_of(value), name,
                 section + " " + quote(name) + ": names use letters, digits, '-', '_' and '.' only");
             continue;
         }
@@ -239,7 +239,7 @@ AgentSettings parse_agent_section(const TomlValue* table, Context& context) {
     AgentSettings settings;
     if (!table) return settings;
     if (!table->is_table()) {
-        context.add(table->location().line(), "agent",
+        context.add(context.line_of(*table), "agent",
                     "agent must be a table: write [agent] and its keys below it");
         return settings;
     }
