@@ -78,6 +78,7 @@ std::optional<crypto::BundleParts> BundleCache::read(const std::filesystem::path
     }
     ++parses_;
     Entry entry{.version = read->first, .bundle = parse(read->second)};
+    if (entry.bundle) share_chain(*entry.bundle);
     std::optional<crypto::BundleParts> bundle = entry.bundle;
     if (settled(entry.version)) {
         remember(file.native(), std::move(entry));
@@ -93,8 +94,18 @@ void BundleCache::remember(const std::string& file, Entry entry) {
         found->second = std::move(entry);
         return;
     }
-    if (entries_.size() >= max_entries_) entries_.clear();
+    if (entries_.size() >= max_entries_) {
+        entries_.clear();
+        chain_certificates_.clear();
+    }
     entries_.emplace(file, std::move(entry));
+}
+
+void BundleCache::share_chain(crypto::BundleParts& bundle) {
+    for (auto& certificate : bundle.chain) {
+        auto [kept, added] = chain_certificates_.try_emplace(certificate.der(), certificate);
+        if (!added) certificate = kept->second;
+    }
 }
 
 size_t BundleCache::size() const {
@@ -110,6 +121,7 @@ size_t BundleCache::parses() const {
 void BundleCache::clear() {
     const std::lock_guard lock(mutex_);
     entries_.clear();
+    chain_certificates_.clear();
 }
 
 BundleCache& shared_bundle_cache() {

@@ -24,8 +24,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "base/clock.hpp"
+#include "base/encoding.hpp"
 #include "crypto/bundle.hpp"
 
 namespace certdock::agent {
@@ -69,11 +71,14 @@ private:
     };
     bool settled(const FileVersion& version) const;
     void remember(const std::string& file, Entry entry);
+    // Bundles from one CA carry the same intermediates: one copy of each is kept, shared.
+    void share_chain(crypto::BundleParts& bundle);
 
     const Clock& clock_;
     size_t max_entries_;
     mutable std::mutex mutex_;
-    std::map<std::string, Entry, std::less<>> entries_;
+    std::unordered_map<std::string, Entry> entries_;
+    std::map<Bytes, crypto::Certificate> chain_certificates_;  // by DER
     size_t parses_ = 0;
 };
 

@@ -7,7 +7,9 @@ namespace certdock::agent {
 CachedStateStore::CachedStateStore(StateStorePtr backing) : backing_(std::move(backing)) {}
 
 Result<CertState> CachedStateStore::load(std::string_view name) {
-    if (auto found = states_.find(name); found != states_.end()) return found->second;
+    if (auto found = states_.find(std::string(name)); found != states_.end()) {
+        return found->second;
+    }
     CERTDOCK_TRY(CertState state, backing_->load(name));
     // A fresh state means "none saved": not remembered, so one appearing later is read.
     if (state != CertState{}) states_.emplace(std::string(name), state);
@@ -20,7 +22,7 @@ Status CachedStateStore::save(std::string_view name, const CertState& state) {
         forget(name);
         return saved;
     }
-    if (auto found = states_.find(name); found != states_.end()) {
+    if (auto found = states_.find(std::string(name)); found != states_.end()) {
         found->second = state;
     } else {
         states_.emplace(std::string(name), state);
@@ -38,7 +40,7 @@ Result<std::vector<std::string>> CachedStateStore::names() {
 }
 
 void CachedStateStore::forget(std::string_view name) {
-    if (auto found = states_.find(name); found != states_.end()) states_.erase(found);
+    states_.erase(std::string(name));
 }
 
 }  // namespace certdock::agent

@@ -14,9 +14,9 @@
 //   (a failed save forgets the name, so the next load reads what the store really holds).
 // Not thread-safe, like the stores it wraps.
 
-#include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/cert_state.hpp"
@@ -39,7 +39,7 @@ private:
     void forget(std::string_view name);
 
     StateStorePtr backing_;
-    std::map<std::string, CertState, std::less<>> states_;
+    std::unordered_map<std::string, CertState> states_;
 };
 
 }  // namespace certdock::agent

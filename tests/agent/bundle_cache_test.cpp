@@ -162,6 +162,27 @@ TEST(BundleCache, ParsesAFileChangedWithinTheSettleTimeEveryTime) {
     EXPECT_EQ(cache.parses(), 3U);
 }
 
+TEST(BundleCache, KeepsOneCopyOfAnIntermediateSharedByBundles) {
+    Bundles bundles;
+    test::TestCa intermediate = must(bundles.ca.create_intermediate("bundle cache test sub CA"));
+    std::vector<std::filesystem::path> files;
+    for (const char* name : {"a", "b"}) {
+        test::Issued leaf = must(intermediate.issue({.dns_names = {std::string(name) + ".test"}}));
+        files.push_back(bundles.dir.path() / (std::string(name) + ".pem"));
+        must(write_file_atomic(
+            files.back(), must(crypto::build_haproxy_bundle(
+                              {leaf.certificate, {intermediate.certificate()}, leaf.key, {}}))));
+    }
+    auto a = bundles.cache.read(files[0], parse);
+    auto b = bundles.cache.read(files[1], parse);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(a->chain.size(), 1U);
+    ASSERT_EQ(b->chain.size(), 1U);
+    EXPECT_EQ(a->chain.front().der(), intermediate.certificate().der());
+    EXPECT_EQ(a->chain.front().get(), b->chain.front().get());
+    EXPECT_NE(a->leaf.serial_hex(), b->leaf.serial_hex());
+}
+
 TEST(BundleCache, StartsOverAtItsLimitAndStaysCorrect) {
     Bundles bundles;
     BundleCache cache{bundles.clock, 2};
