@@ -44,10 +44,11 @@ test-asan: build-asan
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 # Figures next to the peers' (uacme, certbot, lego) against one Pebble, then hot update against
-# HAProxy reloads under load; prints, never asserts.
+# HAProxy reloads under load, then the agent over 10,000 certificates; prints, never asserts.
 bench: build
 	CERTDOCK=$(BUILD)/apps/certdock/certdock bash bench/issue_bench.sh
 	CERTDOCK=$(BUILD)/apps/certdock/certdock bash bench/hot_update_bench.sh
+	CERTDOCK=$(BUILD)/apps/certdock/certdock BENCH_BIN=$(BUILD)/bench bash bench/agent_scale_bench.sh
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp' 2>/dev/null)
 
