@@ -88,6 +88,10 @@ Result<AcmeSession> open_session(const AcmeOptions& options) {
         transport_options.ca_file = options.ca_file;
     }
     session.transport = acme::make_curl_transport(transport_options);
+    if (options.observe_requests) {
+        session.transport = std::make_unique<acme::ObservedTransport>(std::move(session.transport),
+                                                                      options.observe_requests);
+    }
 
     std::optional<crypto::PrivateKey> key;
     if (std::filesystem::exists(options.account_key)) {

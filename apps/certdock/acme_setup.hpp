@@ -9,6 +9,7 @@
 
 #include "acme/client.hpp"
 #include "acme/http.hpp"
+#include "acme/observed_transport.hpp"
 
 namespace certdock::cli {
 
@@ -23,6 +24,8 @@ struct AcmeOptions {
     std::string eab_key_file;
     std::string eab_alg = "HS256";
     int timeout_seconds = 300;
+    // Told of every request to the CA (the agent's metrics); not a flag.
+    acme::RequestObserver observe_requests{};
 };
 
 void add_acme_flags(CLI::App& command, AcmeOptions& options);

@@ -4,7 +4,7 @@
 // queue, with the time to the next check as the timeout. Commands (ctl renew, ctl reload)
 // and signals are seen between renewals, so a renewal is never cut in half.
 //
-// Each event the loop reports has its own on_* function below: logs now, metrics later.
+// Each event the loop reports has its own on_* function below: a log line and the metrics.
 
 #include "agent_run.hpp"
 
@@ -23,8 +23,11 @@
 #include "agent/agent_status.hpp"
 #include "agent/config.hpp"
 #include "agent/control_server.hpp"
+#include "agent/metrics.hpp"
+#include "agent/metrics_server.hpp"
 #include "agent/renewer.hpp"
 #include "agent_setup.hpp"
+#include "base/log.hpp"
 #include "base/sd_notify.hpp"
 #include "base/time.hpp"
 #include "cli_support.hpp"
@@ -52,11 +55,6 @@ SystemTime now_seconds() {
     return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-// One line per event: "2026-01-02T03:04:05Z cert=site issued serial 0a...".
-void log_line(std::string_view line) {
-    std::cerr << format_rfc3339(now_seconds()) << " " << line << std::endl;
-}
-
 // What the loop last decided for a certificate, so "not due" is logged when it changes only.
 struct Decision {
     DueKind kind = DueKind::kNotDue;
@@ -72,8 +70,9 @@ struct CheckResult {
 
 class AgentLoop {
 public:
-    AgentLoop(const RunOptions& options, const agent::ConfigPtr& config, agent::StatusBoard& board)
-        : options_(options), board_(board) {
+    AgentLoop(const RunOptions& options, const agent::ConfigPtr& config, agent::StatusBoard& board,
+              Logger& logger, agent::AgentMetrics& metrics)
+        : options_(options), board_(board), logger_(logger), metrics_(metrics) {
         install(config);
         on_config_loaded();
     }
@@ -107,6 +106,9 @@ public:
 private:
     // ---- events -------------------------------------------------------------------------
 
+    // "cert=<name> ..." lines become events with a cert field (base/log.hpp).
+    void log_line(std::string_view line) { logger_.line(line); }
+
     void on_config_loaded() {
         log_line("certdock agent: " + options_.config_file + ": " +
                  agent::summarize(*agent_->config));
@@ -131,19 +133,20 @@ private:
         log_line("cert=" + certificate.name + " renewing: " +
                  std::string(agent::due_kind_name(check.kind)) + " (" + check.reason + ")");
     }
-    // The Renewer logged the outcome; `outcome` is here for the metrics to come.
-    void on_renewal_finished(const CertificateConfig& certificate,
-                             [[maybe_unused]] const RenewOutcome& outcome) {
+    // The Renewer logged the outcome.
+    void on_renewal_finished(const CertificateConfig& certificate, const RenewOutcome& outcome) {
         board_.end_renewal(certificate.name);
+        metrics_.observe_outcome(certificate, outcome);
         // The next check logs its decision again: the renewal changed it.
         decisions_[certificate.name].reset();
     }
     void on_check_failed(const CertificateConfig& certificate, const Error& error) {
         board_.end_renewal(certificate.name);
-        log_line("cert=" + certificate.name + " error: " + error.describe());
+        logger_.error("error: " + error.describe(), {{"cert", certificate.name}});
         decisions_[certificate.name].reset();
     }
-    void on_scan_finished(std::size_t checked) {
+    void on_scan_finished(std::size_t checked, std::chrono::steady_clock::duration took) {
+        if (checked > 0) metrics_.observe_scan(took);
         const SystemTime next = earliest_check();
         const bool scheduled = next != SystemTime::max();  // false: no certificates
         board_.update_scan_times(now_seconds(),
@@ -159,8 +162,9 @@ private:
         if (notifier_ != nullptr) notify(notifier_->status(summary));
     }
     void on_reload_refused(const std::vector<agent::ConfigIssue>& issues) {
-        for (const auto& issue : issues) log_line("certdock agent: reload: " + issue.to_string());
-        log_line("certdock agent: reload refused; keeping the running configuration");
+        for (const auto& issue : issues)
+            logger_.warn("certdock agent: reload: " + issue.to_string());
+        logger_.warn("certdock agent: reload refused; keeping the running configuration");
     }
     void on_reload_taken(const std::vector<std::string>& notes) {
         log_line("certdock agent: reloaded " + options_.config_file + ": " +
@@ -172,13 +176,19 @@ private:
                  (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") + ", exiting");
         stop_requested_ = true;
     }
-    void on_notify_failed(const Error& error) { log_line("certdock agent: " + error.describe()); }
+    void on_notify_failed(const Error& error) {
+        logger_.warn("certdock agent: " + error.describe());
+    }
 
     // ---- work ---------------------------------------------------------------------------
 
     void install(const agent::ConfigPtr& config) {
-        agent_ = make_agent(config, std::chrono::seconds(options_.deploy_wait_seconds), log_line);
+        agent_ = make_agent(
+            config, std::chrono::seconds(options_.deploy_wait_seconds),
+            [this](std::string_view line) { logger_.line(line); },
+            [this](const std::string& account) { return metrics_.acme_observer(account); });
         board_.set_config(config);
+        metrics_.configure(*config);
         next_check_.clear();
         failing_.clear();
     }
@@ -225,6 +235,7 @@ private:
     void publish(const CertificateConfig& certificate, std::string decision,
                  const std::string& error) {
         auto state = agent_->states->load(certificate.name);
+        if (state) metrics_.observe(certificate, *state);
         agent::CertificateStatus status = agent::status_from_state(
             certificate, state ? *state : agent::CertState{}, std::move(decision));
         if (!state) status.last_error = state.error().describe();
@@ -235,6 +246,7 @@ private:
     // Every certificate whose time has come, in configuration order. Stops early when a
     // signal or a command arrives; the rest are still due at the next pass.
     void scan_due() {
+        const auto started = std::chrono::steady_clock::now();
         std::size_t checked = 0;
         for (const auto& certificate : agent_->config->certificates) {
             auto next = next_check_.find(certificate.name);
@@ -245,7 +257,7 @@ private:
             ++checked;
             if (event_pending()) break;
         }
-        on_scan_finished(checked);
+        on_scan_finished(checked, std::chrono::steady_clock::now() - started);
     }
 
     SystemTime earliest_check() const {
@@ -365,6 +377,12 @@ private:
             for (const auto& issue : reloaded.issues) reply.issues.push_back(issue.to_string());
             on_reload_refused(reloaded.issues);
         } else {
+            if (reloaded.config->agent.metrics_listen != agent_->config->agent.metrics_listen) {
+                reply.notes.push_back("metrics-listen changed to \"" +
+                                      reloaded.config->agent.metrics_listen +
+                                      "\"; metrics stay where they are until the agent is "
+                                      "restarted");
+            }
             if (reloaded.config->agent.control_socket != agent_->config->agent.control_socket) {
                 reply.notes.push_back(
                     "control-socket changed to " + reloaded.config->agent.control_socket.string() +
@@ -386,6 +404,8 @@ private:
 
     const RunOptions& options_;
     agent::StatusBoard& board_;
+    Logger& logger_;
+    agent::AgentMetrics& metrics_;
     std::unique_ptr<Agent> agent_{};
     std::unordered_map<std::string, SystemTime> next_check_{};
     std::unordered_map<std::string, bool> failing_{};
@@ -421,9 +441,12 @@ int run_agent(const RunOptions& options) {
         for (const auto& issue : check.issues) std::cerr << issue.to_string() << "\n";
         return kExitUsage;
     }
+    Logger logger(check.config->agent.log_format == agent::LogFormat::kJson ? LogFormat::kJson
+                                                                            : LogFormat::kText);
+    agent::AgentMetrics metrics(CERTDOCK_VERSION);
     agent::StatusBoard board;
     if (options.once) {
-        AgentLoop loop(options, check.config, board);
+        AgentLoop loop(options, check.config, board, logger, metrics);
         return loop.run_once() ? kExitOk : kExitFailed;
     }
 
@@ -437,17 +460,29 @@ int run_agent(const RunOptions& options) {
     auto server =
         agent::ControlServer::start({.socket = check.config->agent.control_socket}, board, queue);
     if (!server) return report_error(server.error());
-    log_line("certdock agent: control socket " + check.config->agent.control_socket.string());
+    logger.info("certdock agent: control socket " + check.config->agent.control_socket.string());
+
+    // Declared before the loop, so it stops after the loop and before the metrics it reads.
+    std::unique_ptr<agent::MetricsServer> metrics_server;
+    if (!check.config->agent.metrics_listen.empty()) {
+        auto started =
+            agent::MetricsServer::start({.listen = check.config->agent.metrics_listen,
+                                         .metrics = [&metrics] { return metrics.render(); }});
+        if (!started) return report_error(started.error());
+        metrics_server = std::move(*started);
+        logger.info("certdock agent: metrics at http://" + metrics_server->address() + "/metrics");
+    }
 
     SdNotifier notifier = SdNotifier::from_environment();
-    AgentLoop loop(options, check.config, board);
+    AgentLoop loop(options, check.config, board, logger, metrics);
     // Ready once the configuration is loaded and `certdock ctl` can connect: the first scan
     // may run orders for minutes, and `systemctl start` should not wait for them.
-    if (auto ready = notifier.ready(); !ready)
-        log_line("certdock agent: " + ready.error().describe());
+    if (auto ready = notifier.ready(); !ready) {
+        logger.warn("certdock agent: " + ready.error().describe());
+    }
     const int exit_code = loop.run(signals->get(), queue, notifier);
     if (auto stopping = notifier.stopping(); !stopping) {
-        log_line("certdock agent: " + stopping.error().describe());
+        logger.warn("certdock agent: " + stopping.error().describe());
     }
     queue.close("the agent is stopping");
     (*server)->stop();

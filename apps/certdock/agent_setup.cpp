@@ -61,7 +61,8 @@ Result<challenge::SolverPtr> solver_for(const agent::Config& config,
 
 Result<acme::Client*> AccountSessions::client(const agent::AcmeAccount& account, bool fresh) {
     auto found = sessions_.find(account.name);
-    const AcmeOptions options = acme_options_for(account);
+    AcmeOptions options = acme_options_for(account);
+    if (observers_) options.observe_requests = observers_(account.name);
     if (found == sessions_.end()) {
         std::error_code ignored;
         std::filesystem::create_directories(account.account_key.parent_path(), ignored);
@@ -81,10 +82,10 @@ Result<acme::Client*> AccountSessions::client(const agent::AcmeAccount& account,
 }
 
 std::unique_ptr<Agent> make_agent(const agent::ConfigPtr& config, std::chrono::seconds deploy_wait,
-                                  const agent::EventLog& log) {
+                                  const agent::EventLog& log, const AcmeObservers& observers) {
     auto built = std::make_unique<Agent>();
     built->config = config;
-    built->sessions = std::make_unique<AccountSessions>(log);
+    built->sessions = std::make_unique<AccountSessions>(log, observers);
     built->states = std::make_unique<agent::DirectoryStateStore>(config->agent.state_dir / "state");
     AccountSessions* sessions = built->sessions.get();
     agent::RenewerDeps deps{

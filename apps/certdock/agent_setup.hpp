@@ -5,6 +5,7 @@
 // Rebuilt whole when a reload brings a new configuration.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,13 +18,18 @@
 namespace certdock::cli {
 
 // One session per account, opened (and the account registered) when first needed.
+// The observer (when set) of each account's requests to its CA.
+using AcmeObservers = std::function<acme::RequestObserver(const std::string& account)>;
+
 class AccountSessions {
 public:
-    explicit AccountSessions(agent::EventLog log) : log_(std::move(log)) {}
+    AccountSessions(agent::EventLog log, AcmeObservers observers)
+        : log_(std::move(log)), observers_(std::move(observers)) {}
     Result<acme::Client*> client(const agent::AcmeAccount& account, bool fresh);
 
 private:
     agent::EventLog log_;
+    AcmeObservers observers_;
     std::map<std::string, AcmeSession> sessions_;
 };
 
@@ -36,6 +42,6 @@ struct Agent {
 
 // `log` receives one line per event ("cert=site delivered ...").
 std::unique_ptr<Agent> make_agent(const agent::ConfigPtr& config, std::chrono::seconds deploy_wait,
-                                  const agent::EventLog& log);
+                                  const agent::EventLog& log, const AcmeObservers& observers = {});
 
 }  // namespace certdock::cli

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <sstream>
 #include <thread>
 
 #include "agent/tls_probe.hpp"
@@ -357,6 +358,56 @@ TEST_F(AgentControl, StatusAnswersWhileARenewalRuns) {
     CommandResult done = ctl({"status"});
     EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
     EXPECT_THAT(done.out, Not(HasSubstr("renewing since")));
+}
+
+// What a monitoring system scrapes and a log shipper reads: the endpoint from metrics-listen
+// with the served certificate's expiry, the delivery and the CA's answers; one JSON object
+// per log line with the certificate as a field.
+TEST_F(AgentControl, MetricsAndJsonLogsDescribeTheDelivery) {
+    const std::string text = config_text("ECDSA");
+    const std::string agent_section = "[agent]\n";
+    ASSERT_TRUE(write_file_atomic(
+        path("certdock.toml"),
+        agent_section +
+            "metrics-listen = \"127.0.0.1:" + std::to_string(must(test::free_local_port())) +
+            "\"\nlog-format = \"json\"\n" + text.substr(agent_section.size())));
+    start_agent();
+    ASSERT_EQ(next_notification(), "READY=1");
+    ASSERT_THAT(wait_for_notification("STATUS="), HasSubstr("0 failing"));
+
+    std::string metrics_url;
+    bool delivered_logged = false;
+    std::istringstream lines(read_file(path("agent.err")).value_or(""));
+    for (std::string line; std::getline(lines, line);) {
+        const auto event = nlohmann::json::parse(line);  // throws (fails) on a non-JSON line
+        ASSERT_TRUE(event.contains("time") && event.contains("level")) << line;
+        const std::string message = event.at("msg");
+        if (const auto at = message.find("metrics at "); at != std::string::npos) {
+            metrics_url = message.substr(at + 11);
+        }
+        if (event.value("cert", "") == "site" && message.starts_with("delivered serial")) {
+            delivered_logged = true;
+        }
+    }
+    EXPECT_TRUE(delivered_logged);
+    ASSERT_THAT(metrics_url, testing::StartsWith("http://127.0.0.1:"));
+
+    CommandResult scrape = test::run_command({"/usr/bin/curl", "-sf", metrics_url});
+    ASSERT_EQ(scrape.exit_code, 0) << scrape.err;
+    auto leaf = must(crypto::parse_haproxy_bundle(must(read_file(site_pem())))).leaf;
+    const auto not_after =
+        std::chrono::duration_cast<std::chrono::seconds>(leaf.not_after().time_since_epoch());
+    EXPECT_THAT(scrape.out, HasSubstr("certdock_certificate_not_after_seconds{cert=\"site\"} " +
+                                      std::to_string(not_after.count()) + "\n"));
+    EXPECT_THAT(scrape.out,
+                HasSubstr("certdock_renewals_total{cert=\"site\",result=\"delivered\"} 1\n"));
+    EXPECT_THAT(scrape.out, HasSubstr("certdock_consecutive_failures{cert=\"site\"} 0\n"));
+    // The order was created (201) and the certificate downloaded (200) through Pebble.
+    EXPECT_THAT(scrape.out,
+                HasSubstr("certdock_acme_requests_total{acme=\"pebble\",status=\"201\"}"));
+    EXPECT_THAT(scrape.out,
+                HasSubstr("certdock_acme_requests_total{acme=\"pebble\",status=\"200\"}"));
+    EXPECT_THAT(scrape.out, HasSubstr("certdock_certificates 1\n"));
 }
 
 TEST(AgentControlWithoutAgent, StatusSaysNoAgentRunsThere) {
