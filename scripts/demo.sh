@@ -102,7 +102,7 @@ show "$certdock" issue "${acme[@]}" -d demo.test -d www.demo.test --key site.key
 echo "served after renewal:"
 served demo.test
 kill -0 "$haproxy_pid" && echo "still the same HAProxy process: pid $haproxy_pid"
-ls site.pem site.pem.previous
+ls -A site.pem .site.pem.previous
 printf 'blank lines in site.pem: %s (a blank line would end a HAProxy Runtime API payload)\n' \
     "$(grep -c '^$' site.pem || true)"
 

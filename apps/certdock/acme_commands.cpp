@@ -346,7 +346,8 @@ Status run_account_rollover(const AccountOptions& options) {
     CERTDOCK_TRY_STATUS(remember_account(session, options.acme, account.url));
     std::cout << "account " << account.url << " now uses the key from " << options.new_key_file
               << " (" << new_key.describe() << "); written to " << options.acme.account_key
-              << ", old key kept as " << options.acme.account_key << ".previous\n";
+              << ", old key kept as " << previous_file_of(options.acme.account_key).string()
+              << "\n";
     return {};
 }
 

@@ -210,7 +210,8 @@ void register_cert_commands(CLI::App& app, int& exit_code) {
     bun->add_option("--key", bundle->key_file, "Private key of the leaf")->required();
     bun->add_option("--passphrase-file", bundle->passphrase_file, "Passphrase of an encrypted key");
     bun->add_option("--dhparam", bundle->dhparam_file, "DH parameters to append");
-    bun->add_option("--out,-o", bundle->out, "Bundle to write (previous kept as .previous)")
+    bun->add_option("--out,-o", bundle->out,
+                    "Bundle to write (the previous one kept as .<name>.previous)")
         ->required();
     add_json_flag(*bun, bundle->common);
     bind_command(bun, bundle, exit_code, &run_bundle);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "agent/deployer.hpp"
+#include "base/file.hpp"
 #include "cli_support.hpp"
 #include "haproxy/endpoint.hpp"
 
@@ -51,7 +52,7 @@ void print_delivery(const agent::DeployReport& report, const std::filesystem::pa
     std::cout << file.string() << ": "
               << (!report.file_changed ? std::string("already holds this certificate")
                   : report.previous_kept
-                      ? "written (previous kept as " + file.string() + ".previous)"
+                      ? "written (previous kept as " + previous_file_of(file).string() + ")"
                       : std::string("written"))
               << ", serial " << report.serial << "\n";
     for (const auto& haproxy : report.haproxies) {

@@ -84,7 +84,7 @@ struct DeployTimings {
 
 struct DeployReport {
     bool file_changed = false;   // false: the file already held exactly this bundle
-    bool previous_kept = false;  // the replaced file is now <file>.previous
+    bool previous_kept = false;  // the replaced file is now previous_file_of(file)
     std::string serial{};        // the new leaf's
     std::vector<HaproxyOutcome> haproxies{};
     std::vector<ProbeOutcome> probes{};

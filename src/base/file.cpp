@@ -37,6 +37,10 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     return content.str();
 }
 
+std::filesystem::path previous_file_of(const std::filesystem::path& path) {
+    return path.parent_path() / ("." + path.filename().string() + ".previous");
+}
+
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          const WriteOptions& options) {
     std::error_code ec;
@@ -75,9 +79,9 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
     }
     if (options.keep_previous && std::filesystem::exists(path, ec)) {
         // A hard link keeps the old content reachable without copying; renaming it into
-        // place replaces any older ".previous" atomically.
-        std::string previous = path.string() + ".previous";
-        std::string staging = previous + ".tmp";
+        // place replaces any older previous version atomically.
+        const std::string previous = previous_file_of(path).string();
+        const std::string staging = previous + ".tmp";
         ::unlink(staging.c_str());
         if (::link(path.c_str(), staging.c_str()) == 0) ::rename(staging.c_str(), previous.c_str());
     }

@@ -68,7 +68,7 @@ TEST(Deploy, WritesTheFileHotUpdatesAndProvesIt) {
     EXPECT_EQ(served_serial(server->https_port(), "site.test"), serial);
     std::string on_disk = must(read_file(server->site_pem()));
     EXPECT_EQ(must(crypto::parse_haproxy_bundle(on_disk)).leaf.serial_hex(), serial);
-    EXPECT_EQ(must(read_file(server->site_pem().string() + ".previous")), server->site_bundle());
+    EXPECT_EQ(must(read_file(previous_file_of(server->site_pem()))), server->site_bundle());
     struct stat info {};
     ASSERT_EQ(::stat(server->site_pem().c_str(), &info), 0);
     EXPECT_EQ(info.st_mode & 0777, 0600u);
@@ -106,7 +106,7 @@ TEST(Deploy, WrongKeyIsRefusedAndNothingChanges) {
     ASSERT_FALSE(refused);
     EXPECT_THAT(refused.error().describe(), HasSubstr("does not match"));
     EXPECT_EQ(must(read_file(server->site_pem())), server->site_bundle());
-    EXPECT_FALSE(std::filesystem::exists(server->site_pem().string() + ".previous"));
+    EXPECT_FALSE(std::filesystem::exists(previous_file_of(server->site_pem())));
     EXPECT_EQ(served_serial(server->https_port(), "site.test"),
               server->pki().leaf.certificate.serial_hex());
 }

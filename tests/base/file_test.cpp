@@ -35,7 +35,7 @@ TEST(WriteFileAtomic, KeepsThePreviousVersion) {
     ASSERT_TRUE(write_file_atomic(path, "v2", {.keep_previous = true}));
     ASSERT_TRUE(write_file_atomic(path, "v3", {.keep_previous = true}));
     EXPECT_EQ(*read_file(path), "v3");
-    EXPECT_EQ(*read_file(dir.path() / "site.pem.previous"), "v2");
+    EXPECT_EQ(*read_file(dir.path() / ".site.pem.previous"), "v2");
 }
 
 TEST(WriteFileAtomic, LeavesNoTemporaryFilesBehind) {

@@ -167,7 +167,7 @@ TEST_F(IssueAgainstPebble, TlsAlpn01WithAStableKey) {
         // Renewal keeps the key: the pin an operator published stays true.
         EXPECT_EQ(leaf.public_key().pin_sha256(), key.public_key().pin_sha256());
     }
-    EXPECT_TRUE(std::filesystem::exists(path("site.pem.previous")));
+    EXPECT_TRUE(std::filesystem::exists(path(".site.pem.previous")));
 }
 
 TEST_F(IssueAgainstPebble, CsrModeIssuesForTheCsrsKeyAndNames) {
