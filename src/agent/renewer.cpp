@@ -7,6 +7,7 @@
 
 #include "acme/issuance.hpp"
 #include "acme/problem.hpp"
+#include "agent/bundle_cache.hpp"
 #include "agent/config_drift.hpp"
 #include "agent/deployer.hpp"
 #include "agent/key_policy.hpp"
@@ -28,13 +29,15 @@ SystemTime whole_seconds(SystemTime time) {
 
 // The bundle HAProxy loads, when it holds a certificate, a chain and the certificate's key.
 std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file) {
-    auto text = read_file(file);
-    if (!text) return std::nullopt;
-    auto parts = crypto::parse_haproxy_bundle(*text);
-    if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
-        return std::nullopt;
-    }
-    return std::move(*parts);
+    // Parsed once per version of the file: every scan looks at every bundle (bundle_cache.hpp).
+    return shared_bundle_cache().read(
+        file, [](std::string_view text) -> std::optional<crypto::BundleParts> {
+            auto parts = crypto::parse_haproxy_bundle(text);
+            if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
+                return std::nullopt;
+            }
+            return std::move(*parts);
+        });
 }
 
 SystemTime earliest(SystemTime time, const std::optional<SystemTime>& other) {
