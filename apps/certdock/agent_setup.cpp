@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "agent/cached_state_store.hpp"
 #include "solver_factory.hpp"
 
 namespace certdock::cli {
@@ -86,7 +87,9 @@ std::unique_ptr<Agent> make_agent(const agent::ConfigPtr& config, std::chrono::s
     auto built = std::make_unique<Agent>();
     built->config = config;
     built->sessions = std::make_unique<AccountSessions>(log, observers);
-    built->states = std::make_unique<agent::DirectoryStateStore>(config->agent.state_dir / "state");
+    // The agent is the only writer of its states: a scan reads them from memory.
+    built->states = std::make_unique<agent::CachedStateStore>(
+        std::make_unique<agent::DirectoryStateStore>(config->agent.state_dir / "state"));
     AccountSessions* sessions = built->sessions.get();
     agent::RenewerDeps deps{
         .clients = [sessions](const agent::AcmeAccount& account,

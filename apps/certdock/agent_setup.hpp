@@ -36,7 +36,7 @@ private:
 struct Agent {
     agent::ConfigPtr config;
     std::unique_ptr<AccountSessions> sessions;
-    std::unique_ptr<agent::DirectoryStateStore> states;
+    agent::StateStorePtr states;
     std::unique_ptr<agent::Renewer> renewer;
 };
 

@@ -338,7 +338,16 @@ Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
                 DueKind::kRedeliver, now,
                 file.string() + " holds serial " + serial + ", issued but not yet proven served"};
         }
-        // A state deleted, or a certificate put there by hand: schedule from what is served.
+        // A delivery cut short (kill -9 between the disk and HAProxy), a state deleted, or a
+        // certificate put there by hand: prove it served before trusting it. A HAProxy that
+        // already serves it makes this a cheap check.
+        const Placement& placement = certificate.placement;
+        if (!placement.haproxy.empty() || !placement.probes.empty()) {
+            return DueCheck{
+                DueKind::kRedeliver, now,
+                file.string() + " holds serial " + serial + ", which was never proven served"};
+        }
+        // Disk only: nothing to prove; schedule from what is on disk.
         record_certificate(state, bundle->leaf);
         state.next_renewal.reset();
         forget_ari(state);

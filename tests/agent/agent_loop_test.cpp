@@ -202,13 +202,9 @@ TEST_F(AgentLoop, AKillDuringTheDeployHookDoesNotIssueAgain) {
 
 // The agent dies after writing the new bundle but before HAProxy loaded it (HAProxy's socket is
 // unreachable, so the delivery is retrying). HAProxy still serves the old certificate; the
-// restart must deliver the one on disk.
-//
-// Disabled: the restart finds the new bundle on disk with no failure recorded, takes it for "a
-// state deleted or a certificate put there by hand" (Renewer::check_due), records it as served
-// and reports "not due", so HAProxy keeps the old certificate until it restarts. Enable it
-// once a bundle that was written but never proven served is redelivered.
-TEST_F(AgentLoop, DISABLED_AKillBetweenTheDiskAndHaproxyIsRepairedByTheRestart) {
+// restart must deliver the one on disk: a bundle the state does not know as served is proven
+// served before it is trusted.
+TEST_F(AgentLoop, AKillBetweenTheDiskAndHaproxyIsRepairedByTheRestart) {
     // The configuration names a link to HAProxy's socket, so the test can cut the way there.
     runtime_socket_ = path("runtime.sock");
     fs::create_symlink(haproxy_->admin_socket(), runtime_socket_);
