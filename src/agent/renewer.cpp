@@ -28,16 +28,30 @@ SystemTime whole_seconds(SystemTime time) {
 }
 
 // The bundle HAProxy loads, when it holds a certificate, a chain and the certificate's key.
+std::optional<crypto::BundleParts> parse_usable_bundle(std::string_view text) {
+    auto parts = crypto::parse_haproxy_bundle(text);
+    if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
+        return std::nullopt;
+    }
+    return std::move(*parts);
+}
+
+// What a scan needs of the bundle: the certificate and its chain, the key checked but not
+// kept (it would be most of the cache's memory). Parsed once per version of the file
+// (bundle_cache.hpp).
 std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file) {
-    // Parsed once per version of the file: every scan looks at every bundle (bundle_cache.hpp).
     return shared_bundle_cache().read(
         file, [](std::string_view text) -> std::optional<crypto::BundleParts> {
-            auto parts = crypto::parse_haproxy_bundle(text);
-            if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
-                return std::nullopt;
-            }
-            return std::move(*parts);
+            auto parts = parse_usable_bundle(text);
+            if (parts) parts->key.reset();
+            return parts;
         });
+}
+
+// The whole bundle with its key, read now: for a delivery.
+std::optional<crypto::BundleParts> read_bundle_with_key(const std::filesystem::path& file) {
+    auto text = read_file(file);
+    return text ? parse_usable_bundle(*text) : std::nullopt;
 }
 
 SystemTime earliest(SystemTime time, const std::optional<SystemTime>& other) {
@@ -144,7 +158,7 @@ struct KeyAndCsr {
 Result<KeyAndCsr> csr_mode_material(const CertificateConfig& certificate) {
     CERTDOCK_TRY(std::string pem, read_file(certificate.csr));
     CERTDOCK_TRY(crypto::Csr csr, crypto::Csr::from_pem(pem));
-    auto bundle = read_bundle(certificate.placement.file);
+    auto bundle = read_bundle_with_key(certificate.placement.file);
     if (!bundle || !bundle->key->public_key().same_key(csr.public_key())) {
         return fail(ErrorCategory::kInput,
                     "CSR mode: " + certificate.placement.file.string() +
@@ -384,7 +398,7 @@ Result<crypto::Certificate> Renewer::renew(const CertificateConfig& certificate,
                                            bool& hooks_failed) {
     std::optional<crypto::BundleParts> parts;
     if (check.kind == DueKind::kRedeliver) {
-        parts = read_bundle(certificate.placement.file);
+        parts = read_bundle_with_key(certificate.placement.file);
         if (!parts) return fail(ErrorCategory::kIo, "the bundle to redeliver is gone");
     } else {
         bool key_created = false;
