@@ -198,7 +198,8 @@ private:
         CheckResult result;
         auto due = agent_->renewer->check_due(certificate);
         if (due && due->due()) on_renewal_started(certificate, *due);
-        auto outcome = due ? agent_->renewer->run(certificate) : Result<RenewOutcome>(due.error());
+        auto outcome =
+            due ? agent_->renewer->run(certificate, *due) : Result<RenewOutcome>(due.error());
         if (!outcome) {
             on_check_failed(certificate, outcome.error());
             result.error = outcome.error().describe();

@@ -540,6 +540,10 @@ Result<crypto::Certificate> Renewer::renew(const CertificateConfig& certificate,
 
 Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate) {
     CERTDOCK_TRY(DueCheck check, check_due(certificate));
+    return run(certificate, check);
+}
+
+Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate, const DueCheck& check) {
     RenewOutcome outcome{.check = check, .next = earliest(check.next, check.next_ari_poll)};
     if (!check.due()) return outcome;
 

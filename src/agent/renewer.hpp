@@ -99,6 +99,8 @@ public:
     // check_due, and when due the whole renewal. Fails only when the state cannot be read or
     // written; every other failure is recorded in the state and returned as kFailed.
     Result<RenewOutcome> run(const CertificateConfig& certificate);
+    // The same with the answer of check_due just made (a caller that logs it first).
+    Result<RenewOutcome> run(const CertificateConfig& certificate, const DueCheck& check);
 
     const Config& config() const { return *config_; }
 
