@@ -23,6 +23,7 @@
 #include "agent/agent_status.hpp"
 #include "agent/config.hpp"
 #include "agent/control_server.hpp"
+#include "agent/key_rotation.hpp"
 #include "agent/metrics.hpp"
 #include "agent/metrics_server.hpp"
 #include "agent/renewer.hpp"
@@ -240,8 +241,23 @@ private:
         agent::CertificateStatus status = agent::status_from_state(
             certificate, state ? *state : agent::CertState{}, std::move(decision));
         if (!state) status.last_error = state.error().describe();
+        if (certificate.key.reuse == agent::ReuseKey::kRotate) add_next_key(certificate, status);
         if (!error.empty()) status.last_error = error;
         board_.update(std::move(status));
+    }
+
+    // The next key's pins, read from its file (a few rotating certificates, not thousands).
+    static void add_next_key(const CertificateConfig& certificate,
+                             agent::CertificateStatus& status) {
+        auto pins = agent::rotation_pins(certificate.key);
+        if (!pins) {
+            status.next_key_pin = "unreadable: " + pins.error().describe();
+            return;
+        }
+        if (!pins->next) return;
+        status.next_key_pin = pins->next->pin_sha256;
+        status.next_key_tlsa = "3 1 1 " + pins->next->tlsa_311;
+        status.next_key_usable_after = pins->next_usable_after;
     }
 
     // Every certificate whose time has come, in configuration order. Stops early when a

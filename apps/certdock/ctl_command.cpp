@@ -110,6 +110,12 @@ void print_details(const agent::CertificateStatus& status) {
     if (!status.last_error.empty() && status.last_result != "success") {
         std::cout << "  error: " << status.last_error << "\n";
     }
+    if (!status.key_pin.empty()) std::cout << "  key pin-sha256 " << status.key_pin << "\n";
+    if (!status.next_key_pin.empty()) {
+        std::cout << "  next key pin-sha256 " << status.next_key_pin << ", TLSA "
+                  << status.next_key_tlsa << ", used from "
+                  << time_or_dash(status.next_key_usable_after) << "\n";
+    }
     for (const auto& by : status.served) {
         std::cout << "  haproxy " << by.haproxy << " " << by.socket << ": ";
         if (!by.error.empty()) {

@@ -26,7 +26,8 @@ CertificateStatus status_from_state(const CertificateConfig& certificate, const 
                              .last_error = state.last_error,
                              .consecutive_failures = state.consecutive_failures,
                              .next_retry = state.next_retry,
-                             .next_retry_reason = state.next_retry_reason};
+                             .next_retry_reason = state.next_retry_reason,
+                             .key_pin = state.key_pin};
 }
 
 void StatusBoard::set_config(ConfigPtr config) {

@@ -42,7 +42,12 @@ struct CertificateStatus {
     std::optional<SystemTime> next_retry{};
     std::string next_retry_reason{};
     std::optional<SystemTime> renewing_since{};  // set while a renewal runs
-    std::vector<ServedBy> served{};              // filled when a status is asked for
+    std::string key_pin{};                       // pin-sha256 of the served certificate's key
+    // reuse-key = "rotate": the key waiting to be used, so its pins can be published ahead.
+    std::string next_key_pin{};
+    std::string next_key_tlsa{};  // "3 1 1 <hex>"
+    std::optional<SystemTime> next_key_usable_after{};
+    std::vector<ServedBy> served{};  // filled when a status is asked for
 
     // No failure pending and a certificate issued.
     bool healthy() const { return !serial.empty() && consecutive_failures == 0; }

@@ -73,6 +73,10 @@ json certificate_json(const CertificateStatus& status) {
     put_time(out, "next_retry", status.next_retry);
     put_text(out, "next_retry_reason", status.next_retry_reason);
     put_time(out, "renewing_since", status.renewing_since);
+    put_text(out, "key_pin_sha256", status.key_pin);
+    put_text(out, "next_key_pin_sha256", status.next_key_pin);
+    put_text(out, "next_key_tlsa", status.next_key_tlsa);
+    put_time(out, "next_key_usable_after", status.next_key_usable_after);
     json served = json::array();
     for (const auto& by : status.served) served.push_back(served_json(by));
     out["served"] = std::move(served);
@@ -94,7 +98,11 @@ CertificateStatus certificate_of(const json& in) {
         .consecutive_failures = static_cast<int>(number_of(in, "consecutive_failures")),
         .next_retry = time_of(in, "next_retry"),
         .next_retry_reason = text_of(in, "next_retry_reason"),
-        .renewing_since = time_of(in, "renewing_since")};
+        .renewing_since = time_of(in, "renewing_since"),
+        .key_pin = text_of(in, "key_pin_sha256"),
+        .next_key_pin = text_of(in, "next_key_pin_sha256"),
+        .next_key_tlsa = text_of(in, "next_key_tlsa"),
+        .next_key_usable_after = time_of(in, "next_key_usable_after")};
     if (auto served = in.find("served"); served != in.end() && served->is_array()) {
         for (const auto& by : *served) {
             if (!by.is_object()) continue;

@@ -410,6 +410,38 @@ TEST_F(AgentControl, MetricsAndJsonLogsDescribeTheDelivery) {
     EXPECT_THAT(scrape.out, HasSubstr("certdock_certificates 1\n"));
 }
 
+// reuse-key = "rotate": status shows the key in use and the next key's pins, which an
+// operator publishes (TLSA, pin sets) before that key is used.
+TEST_F(AgentControl, StatusPublishesTheNextKeysPins) {
+    ASSERT_TRUE(write_file_atomic(
+        path("certdock.toml"),
+        config_text("ECDSA", "challenge = \"http-01\"\nreuse-key = \"rotate\"\n")));
+    start_agent();
+    ASSERT_EQ(next_notification(), "READY=1");
+    ASSERT_THAT(wait_for_notification("STATUS="), HasSubstr("0 failing"));
+
+    auto pin_of = [](const std::filesystem::path& file) {
+        return must(crypto::PrivateKey::from_pem(must(read_file(file)))).public_key().pin_sha256();
+    };
+    const auto key_file = path("state") / "keys" / "site.key";
+    const std::string current = pin_of(key_file);
+    const std::string next = pin_of(key_file.string() + ".next");
+    ASSERT_NE(current, next);
+
+    CommandResult json = ctl({"status", "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
+    const auto site = nlohmann::json::parse(json.out).at("certificates").at(0);
+    EXPECT_EQ(site.at("key_pin_sha256"), current);
+    EXPECT_EQ(site.at("next_key_pin_sha256"), next);
+    EXPECT_THAT(site.at("next_key_tlsa").get<std::string>(), testing::StartsWith("3 1 1 "));
+    EXPECT_TRUE(site.contains("next_key_usable_after"));
+
+    CommandResult text = ctl({"status", "site"});
+    EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+    EXPECT_THAT(text.out, HasSubstr("key pin-sha256 " + current));
+    EXPECT_THAT(text.out, HasSubstr("next key pin-sha256 " + next));
+}
+
 TEST(AgentControlWithoutAgent, StatusSaysNoAgentRunsThere) {
     test::TempDir dir;
     const auto socket = dir.path() / "control.sock";
