@@ -88,6 +88,32 @@ Result<AttemptResult> parse_result(std::string_view text, std::string_view origi
                                std::string(text) + "\"");
 }
 
+Result<std::vector<PresentedChallenge>> parse_presented(const json& doc, std::string_view origin) {
+    std::vector<PresentedChallenge> presented;
+    auto list = doc.find("presented");
+    if (list == doc.end() || list->is_null()) return presented;
+    if (!list->is_array()) return corrupt(origin, "\"presented\" must be a list");
+    for (const auto& entry : *list) {
+        if (!entry.is_object()) return corrupt(origin, "\"presented\" holds " + entry.dump());
+        PresentedChallenge challenge;
+        Reader read(entry, origin);
+        CERTDOCK_TRY_STATUS(read.text("type", challenge.type));
+        CERTDOCK_TRY_STATUS(read.text("identifier_type", challenge.identifier_type));
+        CERTDOCK_TRY_STATUS(read.text("identifier", challenge.identifier));
+        CERTDOCK_TRY_STATUS(read.text("token", challenge.token));
+        CERTDOCK_TRY_STATUS(read.text("key_authorization", challenge.key_authorization));
+        auto wildcard = entry.find("wildcard");
+        challenge.wildcard =
+            wildcard != entry.end() && wildcard->is_boolean() && wildcard->get<bool>();
+        if (challenge.type.empty() || challenge.identifier.empty() || challenge.token.empty()) {
+            return corrupt(origin, "\"presented\" holds " + entry.dump() +
+                                       ", which lacks its type, identifier or token");
+        }
+        presented.push_back(std::move(challenge));
+    }
+    return presented;
+}
+
 }  // namespace
 
 std::string_view attempt_result_name(AttemptResult result) {
@@ -124,6 +150,18 @@ std::string serialize_cert_state(const CertState& state) {
     put_time(out, "ari_window_end", state.ari_window_end);
     put_text(out, "ari_explanation_url", state.ari_explanation_url);
     put_time(out, "next_ari_poll", state.next_ari_poll);
+    if (!state.presented.empty()) {
+        json presented = json::array();
+        for (const auto& challenge : state.presented) {
+            presented.push_back({{"type", challenge.type},
+                                 {"identifier_type", challenge.identifier_type},
+                                 {"identifier", challenge.identifier},
+                                 {"wildcard", challenge.wildcard},
+                                 {"token", challenge.token},
+                                 {"key_authorization", challenge.key_authorization}});
+        }
+        out["presented"] = std::move(presented);
+    }
     return out.dump(2) + "\n";
 }
 
@@ -169,6 +207,7 @@ Result<CertState> parse_cert_state(std::string_view text, std::string_view origi
     CERTDOCK_TRY_STATUS(read.time("ari_window_end", state.ari_window_end));
     CERTDOCK_TRY_STATUS(read.text("ari_explanation_url", state.ari_explanation_url));
     CERTDOCK_TRY_STATUS(read.time("next_ari_poll", state.next_ari_poll));
+    CERTDOCK_TRY(state.presented, parse_presented(doc, origin));
     if (state.consecutive_failures > 0 && !state.next_retry) {
         return corrupt(origin, "\"consecutive_failures\" is " +
                                    std::to_string(state.consecutive_failures) +

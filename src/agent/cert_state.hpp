@@ -21,6 +21,19 @@ namespace certdock::agent {
 enum class AttemptResult { kNone, kSuccess, kFailure };
 std::string_view attempt_result_name(AttemptResult result);  // "none", "success", "failure"
 
+// A challenge response put in place (a TXT record, a map entry) and not yet taken away. Kept
+// in the state while it is out there, so a restart after a kill takes it away.
+struct PresentedChallenge {
+    std::string type{};                   // "dns-01", "http-01", "tls-alpn-01"
+    std::string identifier_type = "dns";  // or "ip"
+    std::string identifier{};
+    bool wildcard = false;
+    std::string token{};
+    std::string key_authorization{};  // public: the CA and anyone validating see it
+
+    bool operator==(const PresentedChallenge&) const = default;
+};
+
 struct CertState {
     // The certificate being served (empty serial: none yet).
     std::string serial{};  // hex, as `openssl x509 -serial` prints it
@@ -41,6 +54,7 @@ struct CertState {
 
     // An order created but not finalized and downloaded: a restart resumes it.
     std::string pending_order_url{};
+    std::vector<PresentedChallenge> presented{};
 
     std::string ari_cert_id{};  // RFC 9773 certID of the served certificate
     std::optional<SystemTime> ari_window_start{};

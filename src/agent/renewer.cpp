@@ -12,6 +12,7 @@
 #include "agent/deployer.hpp"
 #include "agent/key_policy.hpp"
 #include "agent/key_rotation.hpp"
+#include "agent/presented_challenges.hpp"
 #include "agent/retry_schedule.hpp"
 #include "base/file.hpp"
 #include "challenge/subprocess.hpp"
@@ -325,8 +326,23 @@ bool Renewer::refresh_ari(const CertificateConfig& certificate, const crypto::Ce
 }
 
 Result<DueCheck> Renewer::check_due(const CertificateConfig& certificate) {
+    bool leftovers = false;
+    auto check = decide_due(certificate, leftovers);
+    if (check) check->leftovers = leftovers;
+    return check;
+}
+
+Status Renewer::clean_up_leftovers(const CertificateConfig& certificate) {
+    CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
+    CERTDOCK_TRY(challenge::SolverPtr solver, deps_.solvers(certificate));
+    for (const auto& line : clean_up_presented(*solver, state)) log(certificate, line);
+    return deps_.states->save(certificate.name, state);
+}
+
+Result<DueCheck> Renewer::decide_due(const CertificateConfig& certificate, bool& leftovers) {
     const SystemTime now = whole_seconds(deps_.clock->now());
     CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
+    leftovers = !state.presented.empty();
     const CertState loaded = state;
     auto saved = [&](DueCheck check) -> Result<DueCheck> {
         if (state != loaded) CERTDOCK_TRY_STATUS(deps_.states->save(certificate.name, state));
@@ -416,6 +432,14 @@ Result<crypto::Certificate> Renewer::renew(const CertificateConfig& certificate,
             return fail(ErrorCategory::kInternal, "no account named " + certificate.acme);
         }
         CERTDOCK_TRY(challenge::SolverPtr solver, deps_.solvers(certificate));
+        // What a renewal cut short (kill -9) left in place goes first; every response from
+        // here on is in the state while it is out there.
+        auto save_state = [&] { return deps_.states->save(certificate.name, state); };
+        if (!state.presented.empty()) {
+            for (const auto& line : clean_up_presented(*solver, state)) log(certificate, line);
+            CERTDOCK_TRY_STATUS(save_state());
+        }
+        RecordingSolver recording(*solver, state, save_state);
         CERTDOCK_TRY(acme::Client * client, deps_.clients(*account, false));
 
         acme::IssueRequest request;
@@ -449,12 +473,12 @@ Result<crypto::Certificate> Renewer::renew(const CertificateConfig& certificate,
             "ordering from " + account->directory + " (" + check.reason + ")" +
                 (request.replaces ? "; replaces ARI certID " + *request.replaces : std::string()));
         auto issued =
-            acme::issue_certificate(*client, request, {solver.get()}, *deps_.clock, progress);
+            acme::issue_certificate(*client, request, {&recording}, *deps_.clock, progress);
         if (!issued && acme::has_problem(issued.error(), acme::ProblemType::kAccountDoesNotExist)) {
             log(certificate, "the CA does not know the cached account; looking it up again");
             CERTDOCK_TRY(client, deps_.clients(*account, true));
             issued =
-                acme::issue_certificate(*client, request, {solver.get()}, *deps_.clock, progress);
+                acme::issue_certificate(*client, request, {&recording}, *deps_.clock, progress);
         }
         if (!issued) {
             return Unexpected(
@@ -545,7 +569,15 @@ Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate) {
 
 Result<RenewOutcome> Renewer::run(const CertificateConfig& certificate, const DueCheck& check) {
     RenewOutcome outcome{.check = check, .next = earliest(check.next, check.next_ari_poll)};
-    if (!check.due()) return outcome;
+    if (!check.due()) {
+        if (check.leftovers) {
+            if (auto cleaned = clean_up_leftovers(certificate); !cleaned) {
+                log(certificate, "left over from an interrupted renewal, not taken away: " +
+                                     cleaned.error().describe());
+            }
+        }
+        return outcome;
+    }
 
     CERTDOCK_TRY(CertState state, deps_.states->load(certificate.name));
     const SystemTime started = whole_seconds(deps_.clock->now());

@@ -66,6 +66,8 @@ struct DueCheck {
     std::string reason{};
     // When the CA's RenewalInfo is fetched again (ARI); unset when the CA was not asked.
     std::optional<SystemTime> next_ari_poll{};
+    // Challenge responses an interrupted renewal left in place (CertState::presented).
+    bool leftovers = false;
     bool due() const { return kind != DueKind::kNotDue && kind != DueKind::kWaitingRetry; }
 };
 
@@ -115,6 +117,9 @@ private:
     RenewalDecision decide_renewal(const CertificateConfig& certificate, const CertState& state,
                                    SystemTime now) const;
     void log(const CertificateConfig& certificate, std::string_view line) const;
+    Result<DueCheck> decide_due(const CertificateConfig& certificate, bool& leftovers);
+    // Takes away what an interrupted renewal left in place, when no renewal is due to do it.
+    Status clean_up_leftovers(const CertificateConfig& certificate);
 
     ConfigPtr config_;
     RenewerDeps deps_;

@@ -149,7 +149,14 @@ TEST_F(AgentLoop, AKillDuringIssuanceKeepsTheOldCertificateAndARestartRenews) {
     // or the states (write_file_atomic's temporaries are ".<name>.tmp-<random>").
     EXPECT_EQ(names_in(haproxy_->dir()), files_before);
     EXPECT_THAT(temporaries_in(path("state") / "state"), ::testing::IsEmpty());
-    EXPECT_EQ(state("site"), due_state);
+    // The state is the one before, plus the TXT record the hook was putting in place, so that
+    // the restart takes it away.
+    agent::CertState killed = state("site");
+    ASSERT_EQ(killed.presented.size(), 1U);
+    EXPECT_EQ(killed.presented[0].type, "dns-01");
+    EXPECT_EQ(killed.presented[0].identifier, "site.test");
+    EXPECT_EQ(killed.serial, due_state.serial);
+    EXPECT_EQ(killed.next_renewal, due_state.next_renewal);
 
     release("dns");
     CommandResult restart = run_once();
@@ -165,6 +172,8 @@ TEST_F(AgentLoop, AKillDuringIssuanceKeepsTheOldCertificateAndARestartRenews) {
     ASSERT_TRUE(after.next_renewal.has_value());
     EXPECT_GT(*after.next_renewal, std::chrono::system_clock::now());
     EXPECT_THAT(temporaries_in(haproxy_->dir()), ::testing::IsEmpty());
+    EXPECT_THAT(restart.err, HasSubstr("cert=site took away the dns-01 for site.test left over"));
+    EXPECT_TRUE(after.presented.empty());
 }
 
 // The agent dies while a deploy hook runs: the new certificate is on disk and served. The

@@ -31,12 +31,26 @@ using ::testing::Not;
 constexpr Clock::Duration kDay = hours(24);
 constexpr Clock::Duration kLifetime = 6 * kDay;
 
-// Answers every http-01 task; the fake CA does not look.
+// Answers every http-01 task (the fake CA does not look), noting "present <token>" and
+// "cleanup <token>" in `calls` and running `on_present` while a response is in place.
 class AnsweringSolver final : public challenge::Solver {
 public:
+    AnsweringSolver(std::vector<std::string>& calls, std::function<void()>& on_present)
+        : calls_(calls), on_present_(on_present) {}
     challenge::ChallengeType type() const override { return challenge::ChallengeType::kHttp01; }
-    Status present(const challenge::ChallengeTask&) override { return {}; }
-    Status cleanup(const challenge::ChallengeTask&) override { return {}; }
+    Status present(const challenge::ChallengeTask& task) override {
+        calls_.push_back("present " + task.token);
+        if (on_present_) on_present_();
+        return {};
+    }
+    Status cleanup(const challenge::ChallengeTask& task) override {
+        calls_.push_back("cleanup " + task.token);
+        return {};
+    }
+
+private:
+    std::vector<std::string>& calls_;
+    std::function<void()>& on_present_;
 };
 
 // The window a CA gives a certificate it issued: from `from` to `to` after its not-before.
@@ -79,8 +93,9 @@ protected:
                     }
                     return &client_;
                 },
-                .solvers = [](const CertificateConfig&) -> Result<challenge::SolverPtr> {
-                    return challenge::SolverPtr(std::make_unique<AnsweringSolver>());
+                .solvers = [this](const CertificateConfig&) -> Result<challenge::SolverPtr> {
+                    return challenge::SolverPtr(
+                        std::make_unique<AnsweringSolver>(solver_calls_, on_present_));
                 },
                 .states = &states_,
                 .clock = &clock_,
@@ -125,6 +140,8 @@ protected:
     InMemoryStateStore states_;
     std::function<double()> random_ = [] { return 0.5; };
     std::vector<std::string> log_;
+    std::vector<std::string> solver_calls_;
+    std::function<void()> on_present_;
     ConfigPtr config_;
     CertificateConfig certificate_;
     std::unique_ptr<Renewer> renewer_;
@@ -220,6 +237,75 @@ TEST_F(RenewerTest, AlreadyReplacedIsOrderedAgainWithoutReplaces) {
     EXPECT_FALSE(server_.new_orders()[2].contains("replaces"));
     EXPECT_TRUE(logged("already replaced; ordering without replaces")) << all_logs();
     EXPECT_EQ(state().consecutive_failures, 0);
+}
+
+// A response in place is in the state for as long as it is out there, so a kill -9 between
+// present and cleanup leaves a record the next run acts on.
+TEST_F(RenewerTest, APresentedResponseIsInTheStateUntilItIsTakenAway) {
+    std::vector<PresentedChallenge> while_presented;
+    on_present_ = [&] { while_presented = state().presented; };
+    ASSERT_EQ(run().result, RenewResult::kDelivered) << all_logs();
+    ASSERT_EQ(while_presented.size(), 1U);
+    EXPECT_EQ(while_presented[0].type, "http-01");
+    EXPECT_EQ(while_presented[0].identifier, "site.test");
+    EXPECT_EQ(solver_calls_.front(), "present " + while_presented[0].token);
+    EXPECT_TRUE(state().presented.empty());
+}
+
+TEST_F(RenewerTest, WhatAnInterruptedRenewalLeftIsTakenAway) {
+    const PresentedChallenge left{
+        .type = "http-01", .identifier = "site.test", .token = "tok1", .key_authorization = "k"};
+    // Before a due renewal places its order...
+    CertState interrupted;
+    interrupted.presented = {left};
+    ASSERT_TRUE(states_.save("site", interrupted));
+    ASSERT_EQ(run().result, RenewResult::kDelivered) << all_logs();
+    ASSERT_GE(solver_calls_.size(), 2U);
+    EXPECT_EQ(solver_calls_[0], "cleanup tok1");
+    EXPECT_THAT(solver_calls_[1], HasSubstr("present "));
+    EXPECT_TRUE(logged("took away the http-01 for site.test left over"));
+    EXPECT_TRUE(state().presented.empty());
+
+    // ...and on a check when nothing is due.
+    solver_calls_.clear();
+    CertState served = state();
+    served.presented = {left};
+    ASSERT_TRUE(states_.save("site", served));
+    ASSERT_EQ(run().result, RenewResult::kNotDue) << all_logs();
+    EXPECT_EQ(solver_calls_, std::vector<std::string>{"cleanup tok1"});
+    EXPECT_TRUE(state().presented.empty());
+
+    // One of another type (the configuration changed) is named for removal by hand.
+    served.presented = {{.type = "dns-01",
+                         .identifier = "site.test",
+                         .token = "t2",
+                         .key_authorization = "t2.thumb"}};
+    ASSERT_TRUE(states_.save("site", served));
+    solver_calls_.clear();
+    ASSERT_EQ(run().result, RenewResult::kNotDue);
+    EXPECT_TRUE(solver_calls_.empty());
+    EXPECT_TRUE(logged("remove it by hand (TXT _acme-challenge.site.test"));
+    EXPECT_TRUE(state().presented.empty());
+}
+
+TEST(PresentedChallenges, SurviveTheStateFile) {
+    CertState state;
+    state.presented = {{.type = "dns-01",
+                        .identifier_type = "dns",
+                        .identifier = "example.com",
+                        .wildcard = true,
+                        .token = "t",
+                        .key_authorization = "t.k"},
+                       {.type = "http-01",
+                        .identifier_type = "ip",
+                        .identifier = "192.0.2.1",
+                        .token = "u",
+                        .key_authorization = "u.k"}};
+    EXPECT_EQ(must(parse_cert_state(serialize_cert_state(state), "site.json")), state);
+    auto broken =
+        parse_cert_state(R"({"version": 1, "presented": [{"type": "dns-01"}]})", "site.json");
+    ASSERT_FALSE(broken);
+    EXPECT_THAT(broken.error().describe(), HasSubstr("lacks its type, identifier or token"));
 }
 
 TEST_F(RenewerTest, WithoutAriTheLifetimeRuleDecides) {
