@@ -232,9 +232,12 @@ Status check_key_matches(const PrivateKey& key, const Certificate& cert) {
                      "certificate " + cert.subject() + " has an unusable key")
             .caused_by(std::move(spec).error());
     }
+    // Compares the public parts in place: a copy of the private key's public half costs an
+    // encode and a decode, which a scan over thousands of bundles feels. Copies only to say
+    // what differs.
+    if (EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key.get()) == 1) return {};
     PublicKey cert_key = cert.public_key();
     PublicKey own_key = key.public_key();
-    if (own_key.same_key(cert_key)) return {};
     return fail(ErrorCategory::kInput,
                 "private key " + own_key.identify() + " does not match the certificate's key " +
                     cert_key.identify() + " (certificate " + cert.subject() + ")");
