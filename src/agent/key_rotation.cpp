@@ -44,23 +44,12 @@ Result<std::optional<StoredKey>> load_key(const std::filesystem::path& file) {
     return std::optional<StoredKey>{StoredKey{std::move(pem), std::move(*key), created}};
 }
 
-Status make_directory_for(const std::filesystem::path& file) {
-    if (!file.has_parent_path()) return {};
-    std::error_code error;
-    std::filesystem::create_directories(file.parent_path(), error);
-    if (error) {
-        return fail(ErrorCategory::kIo, "cannot create the directory " +
-                                            file.parent_path().string() + ": " + error.message());
-    }
-    return {};
-}
-
 // A new key of `spec` in `file` (0600), its age counted from `now`.
 Result<StoredKey> make_key(const std::filesystem::path& file, const crypto::KeySpec& spec,
                            SystemTime now, bool overwrite) {
     CERTDOCK_TRY(crypto::PrivateKey key, crypto::PrivateKey::generate(spec));
     CERTDOCK_TRY(std::string pem, key.to_pem());
-    CERTDOCK_TRY_STATUS(make_directory_for(file));
+    CERTDOCK_TRY_STATUS(create_parent_directories(file));
     CERTDOCK_TRY_STATUS(write_file_atomic(file, pem, {.mode = 0600, .overwrite = overwrite}));
     std::error_code error;
     std::filesystem::last_write_time(file, std::chrono::file_clock::from_sys(now), error);

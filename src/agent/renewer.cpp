@@ -117,17 +117,6 @@ void record_certificate(CertState& state, const crypto::Certificate& leaf) {
     state.key_pin = leaf.public_key().pin_sha256();
 }
 
-Status make_private_directory(const std::filesystem::path& file) {
-    if (!file.has_parent_path()) return {};
-    std::error_code error;
-    std::filesystem::create_directories(file.parent_path(), error);
-    if (error) {
-        return fail(ErrorCategory::kIo, "cannot create the directory " +
-                                            file.parent_path().string() + ": " + error.message());
-    }
-    return {};
-}
-
 // reuse-key on: the key in key-file, made (0600) with the policy's type when missing.
 Result<crypto::PrivateKey> stable_key(const KeyPolicy& policy, bool& created) {
     CERTDOCK_TRY(DetectedKeySpec detected, detect_key_policy(policy));
@@ -142,7 +131,7 @@ Result<crypto::PrivateKey> stable_key(const KeyPolicy& policy, bool& created) {
     }
     CERTDOCK_TRY(crypto::PrivateKey key, crypto::PrivateKey::generate(detected.spec));
     CERTDOCK_TRY(std::string pem, key.to_pem());
-    CERTDOCK_TRY_STATUS(make_private_directory(policy.key_file));
+    CERTDOCK_TRY_STATUS(create_parent_directories(policy.key_file));
     CERTDOCK_TRY_STATUS(
         write_file_atomic(policy.key_file, pem, {.mode = 0600, .overwrite = false}));
     created = true;

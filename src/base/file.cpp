@@ -37,6 +37,17 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     return content.str();
 }
 
+Status create_parent_directories(const std::filesystem::path& file) {
+    if (!file.has_parent_path()) return {};
+    std::error_code error;
+    std::filesystem::create_directories(file.parent_path(), error);
+    if (error) {
+        return fail(ErrorCategory::kIo, "cannot create the directory " +
+                                            file.parent_path().string() + ": " + error.message());
+    }
+    return {};
+}
+
 std::filesystem::path previous_file_of(const std::filesystem::path& path) {
     return path.parent_path() / ("." + path.filename().string() + ".previous");
 }

@@ -16,6 +16,9 @@ struct WriteOptions {
     bool keep_previous = false;  // keep the replaced file as previous_file_of(path)
 };
 
+// Creates the directories above `file` that are missing; fails naming the directory.
+Status create_parent_directories(const std::filesystem::path& file);
+
 // "<dir>/.<name>.previous": hidden, because HAProxy loads every file of a `crt <directory>`
 // except hidden ones, and an old certificate there would be served again after a restart.
 std::filesystem::path previous_file_of(const std::filesystem::path& path);
