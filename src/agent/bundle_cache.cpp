@@ -77,8 +77,7 @@ std::optional<crypto::BundleParts> BundleCache::read(const std::filesystem::path
         return std::nullopt;
     }
     ++parses_;
-    Entry entry{.version = read->first, .bundle = parse(read->second)};
-    if (entry.bundle) share_chain(*entry.bundle);
+    Entry entry{.version = read->first, .bundle = parse(read->second, chain_memo_)};
     std::optional<crypto::BundleParts> bundle = entry.bundle;
     if (settled(entry.version)) {
         remember(file.native(), std::move(entry));
@@ -96,16 +95,9 @@ void BundleCache::remember(const std::string& file, Entry entry) {
     }
     if (entries_.size() >= max_entries_) {
         entries_.clear();
-        chain_certificates_.clear();
+        chain_memo_ = {};
     }
     entries_.emplace(file, std::move(entry));
-}
-
-void BundleCache::share_chain(crypto::BundleParts& bundle) {
-    for (auto& certificate : bundle.chain) {
-        auto [kept, added] = chain_certificates_.try_emplace(certificate.der(), certificate);
-        if (!added) certificate = kept->second;
-    }
 }
 
 size_t BundleCache::size() const {
@@ -121,7 +113,7 @@ size_t BundleCache::parses() const {
 void BundleCache::clear() {
     const std::lock_guard lock(mutex_);
     entries_.clear();
-    chain_certificates_.clear();
+    chain_memo_ = {};
 }
 
 BundleCache& shared_bundle_cache() {

@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,7 +26,6 @@
 #include <unordered_map>
 
 #include "base/clock.hpp"
-#include "base/encoding.hpp"
 #include "crypto/bundle.hpp"
 
 namespace certdock::agent {
@@ -42,7 +40,10 @@ struct FileVersion {
 };
 
 // The bundle in a file's text, or nothing when the text holds no usable bundle.
-using BundleParser = std::function<std::optional<crypto::BundleParts>(std::string_view text)>;
+// `chain_memo` is the cache's: passed to parse_haproxy_bundle, it parses each intermediate
+// once for all the bundles that carry it.
+using BundleParser = std::function<std::optional<crypto::BundleParts>(
+    std::string_view text, crypto::CertificateMemo& chain_memo)>;
 
 class BundleCache {
 public:
@@ -71,14 +72,12 @@ private:
     };
     bool settled(const FileVersion& version) const;
     void remember(const std::string& file, Entry entry);
-    // Bundles from one CA carry the same intermediates: one copy of each is kept, shared.
-    void share_chain(crypto::BundleParts& bundle);
 
     const Clock& clock_;
     size_t max_entries_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;
-    std::map<Bytes, crypto::Certificate> chain_certificates_;  // by DER
+    crypto::CertificateMemo chain_memo_;  // one parsed copy of each intermediate, shared
     size_t parses_ = 0;
 };
 

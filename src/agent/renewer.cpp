@@ -29,8 +29,9 @@ SystemTime whole_seconds(SystemTime time) {
 }
 
 // The bundle HAProxy loads, when it holds a certificate, a chain and the certificate's key.
-std::optional<crypto::BundleParts> parse_usable_bundle(std::string_view text) {
-    auto parts = crypto::parse_haproxy_bundle(text);
+std::optional<crypto::BundleParts> parse_usable_bundle(std::string_view text,
+                                                       crypto::CertificateMemo* chain_memo) {
+    auto parts = crypto::parse_haproxy_bundle(text, std::nullopt, chain_memo);
     if (!parts || !parts->key || !crypto::check_key_matches(*parts->key, parts->leaf)) {
         return std::nullopt;
     }
@@ -42,8 +43,10 @@ std::optional<crypto::BundleParts> parse_usable_bundle(std::string_view text) {
 // (bundle_cache.hpp).
 std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file) {
     return shared_bundle_cache().read(
-        file, [](std::string_view text) -> std::optional<crypto::BundleParts> {
-            auto parts = parse_usable_bundle(text);
+        file,
+        [](std::string_view text,
+           crypto::CertificateMemo& chain_memo) -> std::optional<crypto::BundleParts> {
+            auto parts = parse_usable_bundle(text, &chain_memo);
             if (parts) parts->key.reset();
             return parts;
         });
@@ -52,7 +55,7 @@ std::optional<crypto::BundleParts> read_bundle(const std::filesystem::path& file
 // The whole bundle with its key, read now: for a delivery.
 std::optional<crypto::BundleParts> read_bundle_with_key(const std::filesystem::path& file) {
     auto text = read_file(file);
-    return text ? parse_usable_bundle(*text) : std::nullopt;
+    return text ? parse_usable_bundle(*text, nullptr) : std::nullopt;
 }
 
 SystemTime earliest(SystemTime time, const std::optional<SystemTime>& other) {

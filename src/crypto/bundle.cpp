@@ -84,15 +84,26 @@ Result<std::string> build_haproxy_bundle(const BundleParts& parts) {
     return without_blank_lines(text);
 }
 
+Result<Certificate> CertificateMemo::from_pem(const std::string& pem) {
+    if (auto found = parsed_.find(pem); found != parsed_.end()) return found->second;
+    CERTDOCK_TRY(Certificate certificate, Certificate::from_pem(pem));
+    if (parsed_.size() >= kMaxEntries) parsed_.clear();
+    parsed_.emplace(pem, certificate);
+    return certificate;
+}
+
 Result<BundleParts> parse_haproxy_bundle(std::string_view pem,
-                                         const std::optional<std::string>& passphrase) {
+                                         const std::optional<std::string>& passphrase,
+                                         CertificateMemo* chain_memo) {
     CERTDOCK_TRY(auto blocks, split_pem(pem));
     std::vector<Certificate> certs;
     std::optional<PrivateKey> key;
     std::optional<std::string> dhparam;
     for (const auto& block : blocks) {
         if (block.label == "CERTIFICATE") {
-            auto cert = Certificate::from_pem(block.text);
+            const bool in_chain = !certs.empty() && chain_memo != nullptr;
+            auto cert =
+                in_chain ? chain_memo->from_pem(block.text) : Certificate::from_pem(block.text);
             if (!cert) {
                 return within("certificate " + std::to_string(certs.size() + 1) + " in the bundle",
                               std::move(cert).error());

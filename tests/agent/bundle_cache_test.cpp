@@ -17,8 +17,8 @@ namespace {
 
 using test::must;
 
-std::optional<crypto::BundleParts> parse(std::string_view text) {
-    auto parts = crypto::parse_haproxy_bundle(text);
+std::optional<crypto::BundleParts> parse(std::string_view text, crypto::CertificateMemo& memo) {
+    auto parts = crypto::parse_haproxy_bundle(text, std::nullopt, &memo);
     if (!parts) return std::nullopt;
     return std::move(*parts);
 }
