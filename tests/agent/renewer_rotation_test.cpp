@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "acme/fake_acme_server.hpp"
+#include "agent/fake_ca_seams.hpp"
 #include "agent/key_rotation.hpp"
 #include "agent/renewer.hpp"
 #include "base/file.hpp"
@@ -27,13 +28,6 @@ using std::chrono::days;
 using test::must;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-class AnsweringSolver final : public challenge::Solver {
-public:
-    challenge::ChallengeType type() const override { return challenge::ChallengeType::kHttp01; }
-    Status present(const challenge::ChallengeTask&) override { return {}; }
-    Status cleanup(const challenge::ChallengeTask&) override { return {}; }
-};
 
 std::string pin_of(const fs::path& file) {
     return must(crypto::PrivateKey::from_pem(must(read_file(file)))).public_key().pin_sha256();
@@ -64,15 +58,9 @@ protected:
     }
 
     RenewerDeps deps() {
-        return {.clients = [this](const AcmeAccount&, bool) -> Result<acme::Client*> {
-                    if (!client_.account_url()) {
-                        auto registered = client_.register_account({.agree_to_terms = true});
-                        if (!registered) return Unexpected(std::move(registered).error());
-                    }
-                    return &client_;
-                },
+        return {.clients = test::fake_ca_clients(client_),
                 .solvers = [](const CertificateConfig&) -> Result<challenge::SolverPtr> {
-                    return challenge::SolverPtr(std::make_unique<AnsweringSolver>());
+                    return challenge::SolverPtr(std::make_unique<test::AnsweringSolver>());
                 },
                 .states = &states_,
                 .clock = &clock_,

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "acme/fake_acme_server.hpp"
+#include "agent/fake_ca_seams.hpp"
 #include "base/file.hpp"
 #include "crypto/bundle.hpp"
 #include "crypto/csr.hpp"
@@ -30,28 +31,6 @@ using ::testing::Not;
 
 constexpr Clock::Duration kDay = hours(24);
 constexpr Clock::Duration kLifetime = 6 * kDay;
-
-// Answers every http-01 task (the fake CA does not look), noting "present <token>" and
-// "cleanup <token>" in `calls` and running `on_present` while a response is in place.
-class AnsweringSolver final : public challenge::Solver {
-public:
-    AnsweringSolver(std::vector<std::string>& calls, std::function<void()>& on_present)
-        : calls_(calls), on_present_(on_present) {}
-    challenge::ChallengeType type() const override { return challenge::ChallengeType::kHttp01; }
-    Status present(const challenge::ChallengeTask& task) override {
-        calls_.push_back("present " + task.token);
-        if (on_present_) on_present_();
-        return {};
-    }
-    Status cleanup(const challenge::ChallengeTask& task) override {
-        calls_.push_back("cleanup " + task.token);
-        return {};
-    }
-
-private:
-    std::vector<std::string>& calls_;
-    std::function<void()>& on_present_;
-};
 
 // The window a CA gives a certificate it issued: from `from` to `to` after its not-before.
 std::function<acme::RenewalInfo(const crypto::Certificate&)> window_after(Clock::Duration from,
@@ -85,17 +64,10 @@ protected:
     }
 
     RenewerDeps deps() {
-        return {.clients = [this](const AcmeAccount&, bool fresh) -> Result<acme::Client*> {
-                    if (fresh) client_.forget_account_url();
-                    if (!client_.account_url()) {
-                        auto registered = client_.register_account({.agree_to_terms = true});
-                        if (!registered) return Unexpected(std::move(registered).error());
-                    }
-                    return &client_;
-                },
+        return {.clients = test::fake_ca_clients(client_),
                 .solvers = [this](const CertificateConfig&) -> Result<challenge::SolverPtr> {
                     return challenge::SolverPtr(
-                        std::make_unique<AnsweringSolver>(solver_calls_, on_present_));
+                        std::make_unique<test::AnsweringSolver>(&solver_calls_, &on_present_));
                 },
                 .states = &states_,
                 .clock = &clock_,
